@@ -1,0 +1,41 @@
+"""First start: the admin, the workspace and the membership if missing, and a fresh token.
+
+Idempotent and migration-free, so scripts can run it on every start; only the token goes to
+stdout.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts import services
+from accounts.models import Role, User, Workspace
+
+
+class Command(BaseCommand):
+    help = "Create the bootstrap admin and workspace if missing; optionally print a new API token."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--admin", required=True, help="user name of the bootstrap admin")
+        parser.add_argument("--workspace", default="default", help="workspace slug (default: default)")
+        parser.add_argument("--print-token", action="store_true", help="create an API token and print it on stdout")
+
+    @transaction.atomic
+    def handle(self, *args, admin, workspace, print_token, **options):
+        if not admin.strip():
+            raise CommandError("--admin must not be empty")
+        user, created = User.objects.get_or_create(username=admin, defaults={"is_staff": True, "is_superuser": True})
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            self.stderr.write(f"created admin {admin!r}")
+        ws = Workspace.objects.filter(slug=workspace).first()
+        if ws is None:
+            ws = services.workspace_create(actor=user, slug=workspace, name=workspace)
+            self.stderr.write(f"created workspace {workspace!r}")
+        services.membership_set(actor=user, workspace=ws, user=user, role=Role.ADMIN)
+        if user.default_workspace_id is None:
+            user.default_workspace = ws
+            user.save(update_fields=["default_workspace"])
+        if print_token:
+            _, plaintext = services.token_create(actor=user, user=user, name="bootstrap", workspace=None)
+            self.stdout.write(plaintext)

@@ -1,0 +1,100 @@
+"""Fetch-and-authorise for tracking objects: the only way views reach an experiment, run or
+logged model.
+
+Each helper takes the request's WorkspaceContext, an id from the wire and the level the
+action needs. It returns the object, raises ``not_found`` when the object does not exist,
+lives in another workspace or is invisible to the caller (all three answer alike), and
+``denied`` when the caller can see it but not do this.
+"""
+
+from accounts.permissions import Level, object_level, workspace_level
+from experiments.errors import denied, invalid, not_found
+from experiments.models import Experiment, LoggedModel, Run
+
+
+def experiment_level(ctx, experiment: Experiment) -> Level:
+    return object_level(ctx, created_by_id=experiment.created_by_id, restricted=experiment.restricted)
+
+
+def check_level(level: Level, need: Level, what: str):
+    if level < Level.READ:
+        raise not_found(f"{what} not found.")
+    if level < need:
+        raise denied(f"Permission denied: this action needs {need.name} on {what}.")
+
+
+def parse_experiment_id(experiment_id) -> int | None:
+    """The primary key for a wire id; None for "0", the workspace's Default experiment."""
+    text = str(experiment_id).strip()
+    if not text.isdigit():
+        raise invalid(f"Invalid experiment ID: '{experiment_id}'. Experiment IDs are decimal integers.")
+    number = int(text)
+    if number > 2**63 - 1:
+        raise not_found(f"Could not find experiment with ID {experiment_id}")
+    return number or None
+
+
+def experiments_in_workspace(ctx):
+    return Experiment.objects.filter(workspace=ctx.workspace)
+
+
+def experiment_by_wire_id(ctx, experiment_id):
+    pk = parse_experiment_id(experiment_id)
+    queryset = experiments_in_workspace(ctx)
+    if pk is None:
+        return ensure_default_experiment(ctx.workspace)
+    return queryset.filter(pk=pk).first()
+
+
+def ensure_default_experiment(workspace) -> Experiment:
+    from experiments.services import default_experiment_ensure
+
+    return default_experiment_ensure(workspace=workspace)
+
+
+def access_experiment(ctx, experiment_id, need: Level) -> Experiment:
+    experiment = experiment_by_wire_id(ctx, experiment_id)
+    if experiment is None:
+        raise not_found(f"Could not find experiment with ID {experiment_id}")
+    check_level(experiment_level(ctx, experiment), need, f"experiment {experiment_id}")
+    return experiment
+
+
+def access_experiment_by_name(ctx, name: str, need: Level) -> Experiment:
+    experiment = experiments_in_workspace(ctx).filter(name=name).first()
+    if experiment is None or experiment_level(ctx, experiment) < Level.READ:
+        raise not_found(f"Could not find experiment with name '{name}'")
+    check_level(experiment_level(ctx, experiment), need, f"experiment '{name}'")
+    return experiment
+
+
+def access_run(ctx, run_id, need: Level) -> Run:
+    """One query: the run with its experiment, scoped to the workspace."""
+    if not run_id or not isinstance(run_id, str):
+        raise invalid("Missing value for required parameter 'run_id'.")
+    run = (
+        Run.objects.select_related("experiment")
+        .filter(run_uuid=run_id, experiment__workspace=ctx.workspace)
+        .first()
+    )
+    if run is None:
+        raise not_found(f"Run with id={run_id} not found")
+    check_level(experiment_level(ctx, run.experiment), need, f"run {run_id}")
+    return run
+
+
+def access_logged_model(ctx, model_id, need: Level) -> LoggedModel:
+    model = (
+        LoggedModel.objects.select_related("experiment")
+        .filter(model_id=model_id, experiment__workspace=ctx.workspace)
+        .first()
+    )
+    if model is None:
+        raise not_found(f"Logged model with ID '{model_id}' not found.")
+    check_level(experiment_level(ctx, model.experiment), need, f"logged model {model_id}")
+    return model
+
+
+def require_workspace_level(ctx, need: Level, action: str):
+    if workspace_level(ctx) < need:
+        raise denied(f"Permission denied: {action} needs {need.name} in workspace '{ctx.workspace.slug}'.")

@@ -1,0 +1,219 @@
+"""Tracking data: experiments, runs and what is logged to them, datasets and logged models.
+
+Ids on the wire follow MLflow: experiments are decimal strings ("0" is the current workspace's
+Default experiment), runs are 32 hex characters, logged models are ``m-`` + 32 hex characters.
+Rows reference each other by integer keys so that the metric tables stay narrow.
+"""
+
+from django.conf import settings
+from django.db import models
+
+
+class LifecycleStage(models.TextChoices):
+    ACTIVE = "active"
+    DELETED = "deleted"
+
+
+class Experiment(models.Model):
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="experiments")
+    name = models.CharField(max_length=500)
+    is_default = models.BooleanField(default=False)
+    restricted = models.BooleanField(default=False)
+    lifecycle_stage = models.CharField(max_length=16, choices=LifecycleStage.choices, default=LifecycleStage.ACTIVE)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    creation_time = models.BigIntegerField()
+    last_update_time = models.BigIntegerField()
+    deleted_time = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="experiment_unique_workspace_name"),
+            models.UniqueConstraint(
+                fields=["workspace"], condition=models.Q(is_default=True), name="experiment_one_default_per_workspace"
+            ),
+        ]
+        indexes = [models.Index(fields=["workspace", "last_update_time"], name="experiment_ws_updated")]
+
+    @property
+    def wire_id(self) -> str:
+        return "0" if self.is_default else str(self.pk)
+
+    @property
+    def artifact_location(self) -> str:
+        return f"mlflow-artifacts:/{self.wire_id}"
+
+
+class ExperimentTag(models.Model):
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="tags")
+    key = models.CharField(max_length=250)
+    value = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["experiment", "key"], name="experiment_tag_unique_key")]
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "RUNNING"
+    SCHEDULED = "SCHEDULED"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    KILLED = "KILLED"
+
+
+class Run(models.Model):
+    run_uuid = models.CharField(max_length=32, unique=True)
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="runs")
+    name = models.CharField(max_length=250, blank=True, default="")
+    user_id = models.CharField(max_length=256, blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    start_time = models.BigIntegerField()
+    end_time = models.BigIntegerField(null=True, blank=True)
+    lifecycle_stage = models.CharField(max_length=16, choices=LifecycleStage.choices, default=LifecycleStage.ACTIVE)
+    deleted_time = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["experiment", "start_time"], name="run_exp_start"),
+            models.Index(fields=["experiment", "lifecycle_stage"], name="run_exp_stage"),
+        ]
+
+    def artifact_uri(self, experiment_wire_id: str) -> str:
+        return f"mlflow-artifacts:/{experiment_wire_id}/{self.run_uuid}/artifacts"
+
+
+class Param(models.Model):
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="params")
+    key = models.CharField(max_length=250)
+    value = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "key"], name="param_unique_run_key")]
+        indexes = [models.Index(fields=["key", "value"], name="param_key_value")]
+
+
+class RunTag(models.Model):
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="tags")
+    key = models.CharField(max_length=250)
+    value = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "key"], name="run_tag_unique_run_key")]
+
+
+class Metric(models.Model):
+    """One logged point. Written only by the bulk ingest path, never saved row by row."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=250)
+    value = models.FloatField()
+    is_nan = models.BooleanField(default=False)
+    timestamp = models.BigIntegerField()
+    step = models.BigIntegerField(default=0)
+    model_id = models.CharField(max_length=34, null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "key", "step", "timestamp"], name="metric_history")]
+
+
+class LatestMetric(models.Model):
+    """The newest point of each (run, key): what runs/search filters and sorts on."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="latest_metrics")
+    key = models.CharField(max_length=250)
+    value = models.FloatField()
+    is_nan = models.BooleanField(default=False)
+    timestamp = models.BigIntegerField()
+    step = models.BigIntegerField(default=0)
+    model_id = models.CharField(max_length=34, null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "key"], name="latest_metric_unique_run_key")]
+        indexes = [models.Index(fields=["key", "value"], name="latest_metric_key_value")]
+
+
+class Dataset(models.Model):
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="datasets")
+    name = models.CharField(max_length=500)
+    digest = models.CharField(max_length=36)
+    source_type = models.CharField(max_length=36)
+    source = models.TextField()
+    schema = models.TextField(blank=True, default="")
+    profile = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "name", "digest"], name="dataset_unique_name_digest")
+        ]
+
+
+class RunInput(models.Model):
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="inputs")
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+")
+    tags = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "dataset"], name="run_input_unique")]
+
+
+class LoggedModelStatus(models.TextChoices):
+    PENDING = "LOGGED_MODEL_PENDING"
+    READY = "LOGGED_MODEL_READY"
+    UPLOAD_FAILED = "LOGGED_MODEL_UPLOAD_FAILED"
+
+
+class LoggedModel(models.Model):
+    model_id = models.CharField(max_length=34, unique=True)
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="logged_models")
+    name = models.CharField(max_length=500)
+    source_run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    model_type = models.CharField(max_length=500, blank=True, default="")
+    status = models.CharField(max_length=32, choices=LoggedModelStatus.choices, default=LoggedModelStatus.PENDING)
+    status_message = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    creation_timestamp = models.BigIntegerField()
+    last_updated_timestamp = models.BigIntegerField()
+    lifecycle_stage = models.CharField(max_length=16, choices=LifecycleStage.choices, default=LifecycleStage.ACTIVE)
+    deleted_time = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["experiment", "creation_timestamp"], name="logged_model_exp_created")]
+
+    def artifact_location(self, experiment_wire_id: str) -> str:
+        return f"mlflow-artifacts:/{experiment_wire_id}/models/{self.model_id}/artifacts"
+
+
+class LoggedModelTag(models.Model):
+    logged_model = models.ForeignKey(LoggedModel, on_delete=models.CASCADE, related_name="tags")
+    key = models.CharField(max_length=250)
+    value = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["logged_model", "key"], name="logged_model_tag_unique_key")]
+
+
+class LoggedModelParam(models.Model):
+    logged_model = models.ForeignKey(LoggedModel, on_delete=models.CASCADE, related_name="params")
+    key = models.CharField(max_length=250)
+    value = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["logged_model", "key"], name="logged_model_param_unique_key")]
+
+
+class RunModelLink(models.Model):
+    """A logged model used by a run (input) or produced by it (output)."""
+
+    class Direction(models.TextChoices):
+        INPUT = "input"
+        OUTPUT = "output"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="model_links")
+    logged_model = models.ForeignKey(LoggedModel, on_delete=models.CASCADE, related_name="run_links")
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    step = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "logged_model", "direction"], name="run_model_link_unique")
+        ]

@@ -1,0 +1,1 @@
+"""Writes for tracking objects. Placeholder: filled in below."""
