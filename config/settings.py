@@ -105,6 +105,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise scans it at start
 
 # Artifacts: a local folder by default. The server derives every storage location.
 ARTIFACT_ROOT = env.str("WARDEN_ARTIFACT_ROOT", default=str(DATA_DIR / "artifacts"))

@@ -19,5 +19,6 @@ urlpatterns = [
     path("ajax-api/2.0/mlflow/", include(MLFLOW_API)),
     path("api/2.0/mlflow-artifacts/", include(MLFLOW_ARTIFACTS)),
     path("ajax-api/2.0/mlflow-artifacts/", include(MLFLOW_ARTIFACTS)),
+    path("api/v1/registry/", include("registry.api.urls")),
     path("admin/", admin.site.urls),
 ]

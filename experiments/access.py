@@ -85,7 +85,7 @@ def access_run(ctx, run_id, need: Level) -> Run:
 
 def access_logged_model(ctx, model_id, need: Level) -> LoggedModel:
     model = (
-        LoggedModel.objects.select_related("experiment")
+        LoggedModel.objects.select_related("experiment", "source_run")
         .filter(model_id=model_id, experiment__workspace=ctx.workspace)
         .first()
     )

@@ -89,7 +89,6 @@ class Param(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "key"], name="param_unique_run_key")]
-        indexes = [models.Index(fields=["key", "value"], name="param_key_value")]
 
 
 class RunTag(models.Model):

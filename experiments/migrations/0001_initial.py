@@ -207,10 +207,6 @@ class Migration(migrations.Migration):
             model_name='run',
             index=models.Index(fields=['experiment', 'lifecycle_stage'], name='run_exp_stage'),
         ),
-        migrations.AddIndex(
-            model_name='param',
-            index=models.Index(fields=['key', 'value'], name='param_key_value'),
-        ),
         migrations.AddConstraint(
             model_name='param',
             constraint=models.UniqueConstraint(fields=('run', 'key'), name='param_unique_run_key'),

@@ -13,6 +13,7 @@ import math
 from functools import wraps
 
 from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
@@ -207,7 +208,7 @@ def endpoint(methods, *, parse_body=True):
             except Exception:  # never an HTML 500 on the MLflow API
                 logger.exception("Unhandled error in %s %s", request.method, request.path)
                 return error_response(MlflowError("Internal server error.", "INTERNAL_ERROR"))
-            if isinstance(result, HttpResponse):
+            if isinstance(result, HttpResponseBase):
                 return result
             return json_response(result)
 
