@@ -5,7 +5,6 @@ the last-used time is written at most once per ``WARDEN_TOKEN_LAST_USED_RESOLUTI
 """
 
 import base64
-import binascii
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -52,7 +51,7 @@ def credentials_from_header(header: str) -> tuple[str, str] | None:
     if scheme == "basic" and value:
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # bad base64, non-ASCII header text or bytes that are not UTF-8
             raise InvalidCredentials("Malformed Basic credentials")
         _, sep, password = decoded.partition(":")
         if not sep:

@@ -11,6 +11,7 @@ import secrets
 TOKEN_MARK = "wdn"
 PREFIX_BYTES = 6
 SECRET_BYTES = 32
+_HEX = frozenset("0123456789abcdef")
 
 
 def generate() -> tuple[str, str, str]:
@@ -28,6 +29,8 @@ def split(token: str) -> tuple[str, str] | None:
     """Return (prefix, secret) of a well-formed token, else None."""
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_MARK or len(parts[1]) != PREFIX_BYTES * 2 or not parts[2]:
+        return None
+    if not all(char in _HEX for char in parts[1]):  # the prefix reaches SQL: only what generate() makes
         return None
     return parts[1], parts[2]
 

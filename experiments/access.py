@@ -9,7 +9,7 @@ lives in another workspace or is invisible to the caller (all three answer alike
 
 from accounts.permissions import Level, object_level, workspace_level
 from experiments.errors import denied, invalid, not_found
-from experiments.models import Experiment, LoggedModel, Run
+from experiments.models import Experiment, LifecycleStage, LoggedModel, Run
 
 
 def experiment_level(ctx, experiment: Experiment) -> Level:
@@ -86,10 +86,10 @@ def access_run(ctx, run_id, need: Level) -> Run:
 def access_logged_model(ctx, model_id, need: Level) -> LoggedModel:
     model = (
         LoggedModel.objects.select_related("experiment", "source_run")
-        .filter(model_id=model_id, experiment__workspace=ctx.workspace)
+        .filter(model_id=model_id, experiment__workspace=ctx.workspace, lifecycle_stage=LifecycleStage.ACTIVE)
         .first()
     )
-    if model is None:
+    if model is None:  # deleted logged models are gone for the API, as in MLflow
         raise not_found(f"Logged model with ID '{model_id}' not found.")
     check_level(experiment_level(ctx, model.experiment), need, f"logged model {model_id}")
     return model

@@ -1,9 +1,10 @@
 """The ingest hot path: log-batch and log-metric.
 
-Per DESIGN §8 this path does no per-row ORM work: metric points go out as one bulk statement
-(``unnest`` of arrays on PostgreSQL, ``executemany`` elsewhere) and the latest value of each
-key is upserted in the same transaction by one ``INSERT ... ON CONFLICT ... DO UPDATE ... WHERE``
-that keeps the greatest (step, timestamp, value), as MLflow orders them.
+Per DESIGN §8 this path does no per-row ORM work. On PostgreSQL a batch of metrics is ONE
+statement: the points go in through ``unnest`` of arrays inside a data-modifying CTE, and the
+latest value of each key is upserted by ``INSERT ... ON CONFLICT ... DO UPDATE ... WHERE`` keeping
+the greatest (step, timestamp, value), as MLflow orders them. Elsewhere (SQLite) the same two
+writes run as ``executemany`` + upsert inside one transaction.
 """
 
 import math
@@ -74,13 +75,28 @@ def _latest_per_key(points: list[MetricPoint]) -> list[MetricPoint]:
     return list(latest.values())
 
 
-def _insert_metrics(cursor, run_pk: int, points: list[MetricPoint]):
+def _latest_upsert_sql(latest: list[MetricPoint]) -> str:
+    table = LatestMetric._meta.db_table
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(latest))
+    return (
+        f"INSERT INTO {table} AS cur (run_id, key, value, is_nan, timestamp, step, model_id) VALUES {rows} "
+        "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, "
+        "timestamp = excluded.timestamp, step = excluded.step, model_id = excluded.model_id "
+        "WHERE (excluded.step, excluded.timestamp, excluded.value) > (cur.step, cur.timestamp, cur.value)"
+    )
+
+
+def _write_metrics(cursor, run_pk: int, points: list[MetricPoint]):
+    """History rows and latest values in one atomic statement on PostgreSQL, two elsewhere."""
     table = Metric._meta.db_table
+    latest = _latest_per_key(points)
+    latest_params = [field for p in latest for field in (run_pk, *p)]
     if connection.vendor == "postgresql":
+        # A data-modifying CTE runs exactly once and shares the statement's atomicity.
         cursor.execute(
-            f"INSERT INTO {table} (run_id, key, value, is_nan, timestamp, step, model_id) "
+            f"WITH history AS (INSERT INTO {table} (run_id, key, value, is_nan, timestamp, step, model_id) "
             "SELECT %s, k, v, n, t, s, m FROM unnest(%s::varchar[], %s::float8[], %s::bool[], %s::bigint[], "
-            "%s::bigint[], %s::varchar[]) AS u(k, v, n, t, s, m)",
+            "%s::bigint[], %s::varchar[]) AS u(k, v, n, t, s, m)) " + _latest_upsert_sql(latest),
             [
                 run_pk,
                 [p.key for p in points],
@@ -89,26 +105,16 @@ def _insert_metrics(cursor, run_pk: int, points: list[MetricPoint]):
                 [p.timestamp for p in points],
                 [p.step for p in points],
                 [p.model_id for p in points],
+                *latest_params,
             ],
         )
-    else:
+        return
+    with transaction.atomic():
         cursor.executemany(
             f"INSERT INTO {table} (run_id, key, value, is_nan, timestamp, step, model_id) VALUES (%s, %s, %s, %s, %s, %s, %s)",
             [(run_pk, *p) for p in points],
         )
-
-
-def _upsert_latest(cursor, run_pk: int, points: list[MetricPoint]):
-    table = LatestMetric._meta.db_table
-    latest = _latest_per_key(points)
-    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(latest))
-    cursor.execute(
-        f"INSERT INTO {table} AS cur (run_id, key, value, is_nan, timestamp, step, model_id) VALUES {rows} "
-        "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, "
-        "timestamp = excluded.timestamp, step = excluded.step, model_id = excluded.model_id "
-        "WHERE (excluded.step, excluded.timestamp, excluded.value) > (cur.step, cur.timestamp, cur.value)",
-        [field for p in latest for field in (run_pk, *p)],
-    )
+        cursor.execute(_latest_upsert_sql(latest), latest_params)
 
 
 def _dedupe_params(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -134,6 +140,10 @@ def write_batch(*, run: Run, metrics: list[MetricPoint], params: list[tuple[str,
     """Write validated metrics, params and tags of one run atomically."""
     params = _dedupe_params(params)
     tags = list(dict(tags).items())
+    if metrics and not params and not tags:  # the common log-metrics batch: one statement, no transaction block
+        with connection.cursor() as cursor:
+            _write_metrics(cursor, run.pk, metrics)
+        return
     with transaction.atomic():
         if params:
             _check_param_changes(run, params)
@@ -151,5 +161,4 @@ def write_batch(*, run: Run, metrics: list[MetricPoint], params: list[tuple[str,
                 run.name = run_name
         if metrics:
             with connection.cursor() as cursor:
-                _insert_metrics(cursor, run.pk, metrics)
-                _upsert_latest(cursor, run.pk, metrics)
+                _write_metrics(cursor, run.pk, metrics)

@@ -202,7 +202,10 @@ def model_sort_keys(orders) -> list[SortKey]:
             keys.append(SortKey(f"{name}_value", value, ascending))
             continue
         column = COLUMNS[key]
-        if key in NULLABLE:
+        if key == "experiment_id":  # the wire id: the Default experiment is 0
+            wire_id = Case(When(experiment__is_default=True, then=Value(0)), default=F("experiment_id"), output_field=IntegerField())
+            keys.append(SortKey(f"{name}_value", wire_id, ascending))
+        elif key in NULLABLE:
             keys.append(
                 SortKey(f"{name}_rank", Case(When(**{f"{column}__isnull": True}, then=Value(1)), default=Value(0), output_field=IntegerField()))
             )
