@@ -7,10 +7,13 @@ membership. A workspace the caller may not enter answers exactly like one that d
 
 from dataclasses import dataclass
 
+from django.core.validators import slug_re
+
 from accounts.authentication import Principal
 from accounts.models import Membership, Role, Workspace
 
 WORKSPACE_HEADER = "HTTP_X_MLFLOW_WORKSPACE"
+SLUG_MAX_LENGTH = Workspace._meta.get_field("slug").max_length
 
 
 class WorkspaceNotFound(Exception):
@@ -32,6 +35,8 @@ def resolve_workspace(principal: Principal, requested_slug: str | None) -> Works
     """One query: the membership (with its workspace) that the request acts through."""
     user = principal.user
     bound = principal.bound_workspace_id
+    if requested_slug and not is_slug(requested_slug):  # cannot exist; keep header junk (NUL) away from SQL
+        raise WorkspaceNotFound(requested_slug)
     if user.is_superuser:
         return _superuser_context(principal, requested_slug)
     memberships = Membership.objects.select_related("workspace").filter(user=user)
@@ -47,6 +52,11 @@ def resolve_workspace(principal: Principal, requested_slug: str | None) -> Works
     if membership is None or (bound is not None and membership.workspace_id != bound):
         raise WorkspaceNotFound(requested_slug or "")
     return WorkspaceContext(principal=principal, workspace=membership.workspace, role=membership.role)
+
+
+def is_slug(text: str) -> bool:
+    """What a workspace slug can be: the SlugField's alphabet and length."""
+    return len(text) <= SLUG_MAX_LENGTH and slug_re.match(text) is not None
 
 
 def _default_first(default_id):

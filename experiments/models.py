@@ -83,7 +83,7 @@ class Run(models.Model):
 
 
 class Param(models.Model):
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="params")
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="params", db_index=False)
     key = models.CharField(max_length=250)
     value = models.TextField()
 
@@ -92,7 +92,7 @@ class Param(models.Model):
 
 
 class RunTag(models.Model):
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="tags")
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="tags", db_index=False)
     key = models.CharField(max_length=250)
     value = models.TextField()
 
@@ -101,9 +101,13 @@ class RunTag(models.Model):
 
 
 class Metric(models.Model):
-    """One logged point. Written only by the bulk ingest path, never saved row by row."""
+    """One logged point. Written only by the bulk ingest path, never saved row by row.
 
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="+")
+    Indexed once, by (run, key, step, timestamp): every extra b-tree slows ingest. Foreign keys
+    whose column leads a unique constraint or that index carry no index of their own.
+    """
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="+", db_index=False)
     key = models.CharField(max_length=250)
     value = models.FloatField()
     is_nan = models.BooleanField(default=False)
@@ -118,7 +122,7 @@ class Metric(models.Model):
 class LatestMetric(models.Model):
     """The newest point of each (run, key): what runs/search filters and sorts on."""
 
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="latest_metrics")
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="latest_metrics", db_index=False)
     key = models.CharField(max_length=250)
     value = models.FloatField()
     is_nan = models.BooleanField(default=False)

@@ -236,10 +236,15 @@ def run_restore(*, actor, run: Run) -> Run:
     return run
 
 
+def _stamp_user(run: Run, tags: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The run's user is whoever created it; a client cannot re-tag it as someone else."""
+    return [(k, run.user_id if k == USER_TAG else v) for k, v in tags]
+
+
 def run_set_tag(*, actor, run: Run, key, value):
     require_active_run(run)
     key, value = validate_tag(key, value)
-    ingest.write_batch(run=run, metrics=[], params=[], tags=[(key, value)])
+    ingest.write_batch(run=run, metrics=[], params=[], tags=_stamp_user(run, [(key, value)]))
 
 
 @transaction.atomic
@@ -263,7 +268,7 @@ def run_log_batch(*, actor, run: Run, metrics: list[dict], params: list[dict], t
     require_active_run(run)
     points = [ingest.parse_metric(m) for m in metrics]
     param_rows = [validate_param(p.get("key"), p.get("value")) for p in _tag_dicts(params)]
-    tag_rows = [validate_tag(t.get("key"), t.get("value")) for t in _tag_dicts(tags)]
+    tag_rows = _stamp_user(run, [validate_tag(t.get("key"), t.get("value")) for t in _tag_dicts(tags)])
     ingest.write_batch(run=run, metrics=points, params=param_rows, tags=tag_rows)
 
 

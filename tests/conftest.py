@@ -123,3 +123,18 @@ def member(make_user, workspace):
 def api(wire, member):
     """A member of workspace "acme" speaking the MLflow API with a write token."""
     return wire(member)
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager_unless_worker(request):
+    """With REDIS_URL set (as in CI) tasks would wait in Redis for a worker that tests do not run:
+    run them in-process instead, except in tests marked ``celery_worker`` that start a real one."""
+    if request.node.get_closest_marker("celery_worker"):
+        yield
+        return
+    from config.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved

@@ -67,5 +67,8 @@ def artifact_delete(*, actor, run: Run | None = None, model: LoggedModel | None 
     """
     path = canonical_path(path, allow_empty=True)
     key = join_path(_owner_root(run, model), path)
-    with transaction.atomic():
-        return storage.delete_path(key)
+    try:
+        with transaction.atomic():
+            return storage.delete_path(key)
+    except storage.PathConflict:
+        raise invalid(f"Cannot delete '{path}': it is not a plain file or folder of the artifact store.") from None

@@ -236,11 +236,15 @@ class LocalArtifactStore(ArtifactStore):
         self.root = os.path.realpath(storage.location)
 
     def _path(self, key: str) -> str:
-        """The filesystem path of a checked key, which must resolve inside the root."""
+        """The filesystem path of a checked key, which must resolve inside the root.
+
+        A symlink in the tree that leads elsewhere is never followed: the location then counts
+        as occupied by something else (PathConflict), so reads find nothing and writes refuse.
+        """
         path = os.path.join(self.root, *_checked_key(key).split("/"))
         resolved = os.path.realpath(path)
-        if os.path.commonpath([self.root, resolved]) != self.root or resolved == self.root:
-            raise ValueError("storage key escapes the artifact root")
+        if resolved != path or os.path.commonpath([self.root, resolved]) != self.root:
+            raise PathConflict(key)
         return path
 
     def _staging_dir(self) -> str:
@@ -275,6 +279,7 @@ class LocalArtifactStore(ArtifactStore):
         staged.done = True
 
     def delete(self, key: str) -> bool:
+        """rmtree removes symlinks inside a tree without following them; a key through one refuses."""
         path = self._path(key)
         try:
             mode = os.lstat(path).st_mode
@@ -289,25 +294,28 @@ class LocalArtifactStore(ArtifactStore):
     def kind(self, key: str) -> str:
         try:
             mode = os.stat(self._path(key)).st_mode
-        except (FileNotFoundError, NotADirectoryError):
+        except (FileNotFoundError, NotADirectoryError, PathConflict):
             return "missing"
         return "dir" if stat.S_ISDIR(mode) else "file"
 
     def list_dir(self, key: str) -> list[Entry]:
         entries = []
         try:
-            with os.scandir(self._path(key)) as scan:
+            with os.scandir(self._path(key)) as scan:  # symlinks are neither files nor folders here
                 for item in scan:
                     if item.is_dir(follow_symlinks=False):
                         entries.append(Entry(item.name, True, None))
                     elif item.is_file(follow_symlinks=False):
                         entries.append(Entry(item.name, False, item.stat(follow_symlinks=False).st_size))
-        except (FileNotFoundError, NotADirectoryError):
+        except (FileNotFoundError, NotADirectoryError, PathConflict):
             return []
         return sorted(entries, key=lambda entry: entry.name)
 
     def open_for_read(self, key: str):
-        path = self._path(key)
+        try:
+            path = self._path(key)
+        except PathConflict:
+            raise ArtifactNotFound(key) from None
         try:
             # O_NOFOLLOW: never serve through a symlink planted in the tree.
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))

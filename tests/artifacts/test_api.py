@@ -364,7 +364,7 @@ def test_experiment_segment_must_be_the_runs_experiment(owner_api, run, make_exp
     assert owner_api.get(run_url(run, "b.txt")).status_code == 404
 
 
-def test_writes_to_a_deleted_run_or_model_are_refused_reads_still_work(owner_api, run, logged_model):
+def test_writes_to_a_deleted_run_are_refused_reads_still_work(owner_api, run, logged_model):
     owner_api.put_bytes(run_url(run, "a.txt"), b"x")
     owner_api.put_bytes(model_url(logged_model, "MLmodel"), b"m")
     run.lifecycle_stage = LifecycleStage.DELETED
@@ -378,10 +378,11 @@ def test_writes_to_a_deleted_run_or_model_are_refused_reads_still_work(owner_api
     assert owner_api.delete(run_url(run, "a.txt")).status_code == 400
     assert downloaded(owner_api.get(run_url(run, "a.txt"))) == b"x"
 
+    # a deleted logged model is gone for the API (experiments.access), its artifacts too
     logged_model.lifecycle_stage = LifecycleStage.DELETED
     logged_model.save()
-    assert owner_api.put_bytes(model_url(logged_model, "MLmodel"), b"n").status_code == 400
-    assert downloaded(owner_api.get(model_url(logged_model, "MLmodel"))) == b"m"
+    assert owner_api.put_bytes(model_url(logged_model, "MLmodel"), b"n").status_code == 404
+    assert owner_api.get(model_url(logged_model, "MLmodel")).status_code == 404
 
 
 def test_writes_under_a_deleted_experiment_are_refused(owner_api, logged_model):

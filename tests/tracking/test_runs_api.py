@@ -247,3 +247,10 @@ def test_log_model_history_tag(api):
     assert api.post("runs/log-model", {"run_id": run_id, "model_json": json.dumps({"artifact_path": "model"})}).json() == {}
     tags = _by_key(_run(api, run_id)["data"]["tags"])
     assert json.loads(tags["mlflow.log-model.history"]) == [{"artifact_path": "model"}]
+
+
+def test_client_cannot_retag_the_run_user(api, member):
+    run_id = create_run(api)
+    api.post("runs/set-tag", {"run_id": run_id, "key": "mlflow.user", "value": "mallory"})
+    api.post("runs/log-batch", {"run_id": run_id, "tags": [{"key": "mlflow.user", "value": "mallory"}]})
+    assert _by_key(_run(api, run_id)["data"]["tags"])["mlflow.user"] == member.username
