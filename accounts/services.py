@@ -5,12 +5,16 @@ from django.utils import timezone
 
 from accounts import tokens
 from accounts.models import ApiToken, Membership, Role, User, Workspace
+from accounts.workspaces import SLUG_MAX_LENGTH, is_slug
 
 
 @transaction.atomic
 def workspace_create(*, actor: User | None, slug: str, name: str = "") -> Workspace:
+    """Create a workspace with its Default experiment; the slug must be one a header can name."""
     from experiments.services import default_experiment_ensure
 
+    if not is_slug(slug or ""):
+        raise ValueError(f"Invalid workspace slug {slug!r}: use 1-{SLUG_MAX_LENGTH} letters, digits, '-' or '_'.")
     workspace = Workspace.objects.create(slug=slug, name=name or slug)
     default_experiment_ensure(workspace=workspace)
     return workspace

@@ -47,9 +47,9 @@ def check_path(raw) -> str:
     """Return ``raw`` as a canonical relative path ("a/b/c"), or raise UnsafePath.
 
     Canonical means: a non-empty string of names joined by single slashes, none of them empty,
-    ``.`` or ``..`` (nor a Unicode look-alike that NFKC folds to one), no absolute path, no drive
-    letter, no control characters, backslashes, ``#``, ``?``, ``;`` or leftover percent-escapes,
-    and within the length limits. Nothing is rewritten, so the result is the input or nothing.
+    ``.`` or ``..`` (nor a Unicode look-alike that NFKC folds to one) or starting with a drive
+    letter; not absolute; no control characters, backslashes, ``#``, ``?``, ``;`` or leftover
+    percent-escapes; within the length limits. Nothing is rewritten: the result is the input.
     """
     if not isinstance(raw, str) or raw == "":
         _refuse("empty path")
@@ -63,11 +63,13 @@ def check_path(raw) -> str:
         raw.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates cannot name a file
         _refuse("invalid unicode")
-    if raw.startswith("/") or _DRIVE.match(raw):
+    if raw.startswith("/"):
         _refuse("absolute path")
     for segment in raw.split("/"):
         if segment == "":
             _refuse("empty segment")
+        if _DRIVE.match(segment):  # "C:" restarts a path on Windows wherever it appears
+            _refuse("absolute path")
         if segment in (".", "..") or unicodedata.normalize("NFKC", segment) in (".", ".."):
             _refuse("relative segment")
         if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:

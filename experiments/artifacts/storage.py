@@ -180,8 +180,14 @@ class ArtifactStore:
         except (FileNotFoundError, NotADirectoryError, FileExistsError):
             return None, None
 
+    def _exists(self, key: str) -> bool:
+        try:
+            return self.storage.exists(key)
+        except OSError:  # a file stands where the key needs a folder
+            return False
+
     def _is_file(self, key: str) -> bool:
-        if not self.storage.exists(key):
+        if not self._exists(key):
             return False
         try:
             self.storage.size(key)  # folders have no size where the storage keeps folder nodes
@@ -196,7 +202,7 @@ class ArtifactStore:
             return "dir"
         if self._is_file(key):
             return "file"
-        if dirs is not None and self.storage.exists(key):
+        if dirs is not None and self._exists(key):
             return "dir"
         return "missing"
 

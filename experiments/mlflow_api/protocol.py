@@ -12,14 +12,15 @@ import logging
 import math
 from functools import wraps
 
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.authentication import InvalidCredentials, authenticate_request
 from accounts.workspaces import WORKSPACE_HEADER, WorkspaceNotFound, resolve_workspace
-from experiments.errors import MlflowError, invalid, not_found
+from experiments.errors import MlflowError, denied, invalid, not_found
 
 logger = logging.getLogger("warden.mlflow_api")
 
@@ -54,14 +55,20 @@ class Params:
         self.data = data
         self.query = query
 
-    def raw(self, name):
+    def _value(self, name):
+        """A scalar parameter; repeating it in the query string is refused, not resolved silently."""
+        if self.query is not None and len(self.query.getlist(name)) > 1:
+            raise invalid(f"Parameter '{name}' was given more than once.")
         return self.data.get(name)
 
+    def raw(self, name):
+        return self._value(name)
+
     def has(self, name) -> bool:
-        return self.data.get(name) is not None
+        return self._value(name) is not None
 
     def str(self, name, *, required=False, default=None, max_length=None) -> str | None:
-        value = self.data.get(name)
+        value = self._value(name)
         if value is None or value == "":
             if required:
                 raise invalid(f"Missing value for required parameter '{name}'.")
@@ -76,7 +83,7 @@ class Params:
         return value
 
     def int(self, name, *, required=False, default=None, minimum=None, maximum=None) -> int | None:
-        value = self.data.get(name)
+        value = self._value(name)
         if value is None or value == "":
             if required:
                 raise invalid(f"Missing value for required parameter '{name}'.")
@@ -96,7 +103,7 @@ class Params:
         return number
 
     def float(self, name, *, required=False) -> float | None:
-        value = self.data.get(name)
+        value = self._value(name)
         if value is None:
             if required:
                 raise invalid(f"Missing value for required parameter '{name}'.")
@@ -104,7 +111,7 @@ class Params:
         return parse_float(value, name)
 
     def bool(self, name, *, default=False) -> bool:
-        value = self.data.get(name)
+        value = self._value(name)
         if value is None:
             return default
         if isinstance(value, bool):
@@ -145,29 +152,83 @@ def parse_float(value, name="value") -> float:
     raise invalid(f"Invalid value {json.dumps(value)} for parameter '{name}': must be a number.")
 
 
+class BodyTooLarge(MlflowError):
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE: HTTP 413, in MLflow's error shape."""
+
+    def __init__(self):
+        super().__init__("The request body is too large.", "RESOURCE_LIMIT_EXCEEDED")
+
+    @property
+    def status(self) -> int:
+        return 413
+
+
+class DuplicateKey(ValueError):
+    pass
+
+
+def _object_without_duplicates(pairs):
+    """Authorisation and the handler must read the same value: a repeated key is refused."""
+    data = {}
+    for key, value in pairs:
+        if key in data:
+            raise DuplicateKey(key)
+        data[key] = value
+    return data
+
+
+def _loads(text):
+    return json.loads(text, object_pairs_hook=_object_without_duplicates)
+
+
 def parse_json_body(request) -> dict:
-    body = request.body
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise BodyTooLarge()
     if not body:
         return {}
     content_type = request.content_type or ""
     if content_type != JSON_CONTENT_TYPE:
         raise invalid(f"Content-Type must be one of ['{JSON_CONTENT_TYPE}'].")
     try:
-        data = json.loads(body)
+        data = _loads(body)
         if isinstance(data, str):  # some older clients encode the JSON object twice
-            data = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+            data = _loads(data)
+    except DuplicateKey as exc:
+        raise MlflowError(f"Duplicate key {json.dumps(str(exc))} in the JSON request body.", "BAD_REQUEST")
+    except ValueError:  # UnicodeDecodeError included
         raise MlflowError("Malformed JSON request body.", "BAD_REQUEST")
     if not isinstance(data, dict):
         raise MlflowError("The request body must be a JSON object.", "BAD_REQUEST")
     return data
 
 
-def _csrf_failure(request):
+def query_params(request) -> Params:
+    """A GET's parameters: the query string only. A body beside it could say something else."""
+    try:
+        has_body = bool(request.body)
+    except RequestDataTooBig:
+        raise BodyTooLarge()
+    if has_body:
+        raise invalid("A GET request takes its parameters from the query string and must not have a body.")
+    return Params(request.GET.dict(), query=request.GET)
+
+
+def _csrf_failure(request) -> MlflowError | None:
     """Browser sessions must carry the CSRF token on writes; API tokens need none."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return None
-    return CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+    if CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is None:
+        return None
+    return denied("CSRF verification failed: a browser session must send the CSRF token on this request.")
+
+
+def method_not_allowed(methods) -> HttpResponse:
+    """MLflow's error shape for a known route called with the wrong method."""
+    allowed = ", ".join(methods)
+    body = {"error_code": "BAD_REQUEST", "message": f"Method not allowed; this endpoint accepts {allowed}."}
+    return json_response(body, status=405, headers={"Allow": allowed})
 
 
 def authenticated_context(request):
@@ -192,14 +253,14 @@ def endpoint(methods, *, parse_body=True):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             if request.method not in methods:
-                return HttpResponseNotAllowed(methods)
+                return method_not_allowed(methods)
             try:
                 ctx = authenticated_context(request)
                 request.warden = ctx
                 if ctx.principal.auth_method == "session" and (failure := _csrf_failure(request)) is not None:
-                    return failure
+                    raise failure
                 if request.method == "GET" or not parse_body:
-                    params = Params(request.GET.dict(), query=request.GET) if request.method == "GET" else None
+                    params = query_params(request) if request.method == "GET" else None
                 else:
                     params = Params(parse_json_body(request))
                 result = view(request, ctx, params, *args, **kwargs)

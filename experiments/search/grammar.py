@@ -46,7 +46,14 @@ API:
   duplicate fields are rejected.
 
 Every error is ``experiments.errors.invalid(...)`` (400 INVALID_PARAMETER_VALUE) whose
-message starts with "Invalid filter" or "Invalid order_by clause".
+message starts with "Invalid filter" or "Invalid order_by clause". A filter holds at most
+``MAX_COMPARISONS`` comparisons and an IN list at most ``MAX_LIST_VALUES`` values.
+
+To compile, ``experiments.search.sql.Predicate(column, op, value)`` gives the bound SQL for
+``= != > >= < <= LIKE ILIKE IN NOT IN`` with LIKE case-sensitive on every database.
+
+Where Warden is wider than MLflow (accepted here, refused there): bare keys with ``- / :``,
+``IN`` on params and tags, doubled quotes inside strings, entity types in any case.
 """
 
 from __future__ import annotations
@@ -85,6 +92,8 @@ NULL_OPS = frozenset({"IS NULL", "IS NOT NULL"})
 ALL_OPS = NUMERIC_OPS | STRING_OPS | LIST_OPS | NULL_OPS
 
 _MAX_ECHO = 200  # how much of the caller's text an error message repeats
+MAX_COMPARISONS = 100  # each becomes a subquery; more is a mistake or an attack
+MAX_LIST_VALUES = 10000  # bound parameters per IN list (PostgreSQL allows 65535 per query)
 
 
 @dataclass(frozen=True)
@@ -286,6 +295,8 @@ def parse_filter(text: str | None, schema: Schema | None = None) -> list[Compari
         if token.type == END:
             break
         if token.keyword == "AND":
+            if len(comparisons) >= MAX_COMPARISONS:
+                raise cursor.fail(f"at most {MAX_COMPARISONS} comparisons are allowed")
             comparisons.append(_read_comparison(cursor))
             continue
         if token.keyword == "OR":
@@ -362,6 +373,8 @@ def _read_list(cursor: _Cursor, op: str) -> tuple:
             raise cursor.fail(f"the list after {op} is empty (position {token.pos})")
         else:
             raise cursor.fail(f"expected a quoted string or number in the list after {op}, found {token.describe()}")
+        if len(values) > MAX_LIST_VALUES:
+            raise cursor.fail(f"the list after {op} has more than {MAX_LIST_VALUES} values")
         separator = cursor.take()
         if separator.type == RPAREN:
             return tuple(values)
@@ -370,7 +383,8 @@ def _read_list(cursor: _Cursor, op: str) -> tuple:
 
 
 def _number(text: str) -> int | float:
-    if re.fullmatch(r"[+-]?\d+", text):
+    """Whole literals stay exact ints; absurdly long ones (and exponents) become floats."""
+    if re.fullmatch(r"[+-]?\d{1,40}", text):
         return int(text)
     return float(text)
 

@@ -41,7 +41,7 @@ from experiments.search.grammar import (
     Schema,
     parse_filter,
 )
-from experiments.search.options import check_max_results, requested_experiments
+from experiments.search.options import check_max_results, requested_experiments, wire_ids
 from experiments.search.page_tokens import SortKey
 from experiments.search.sql import Predicate
 
@@ -108,7 +108,7 @@ def search_logged_models(
     keys = model_sort_keys(orders)
     context = {
         "workspace": ctx.workspace.pk,
-        "experiments": sorted(str(e) for e in (experiment_ids or [])),
+        "experiments": sorted(str(e) for e in wire_ids(experiment_ids)),
         "filter": filter_string or "",
         "order_by": [list(o) for o in orders],
     }
@@ -206,9 +206,8 @@ def model_sort_keys(orders) -> list[SortKey]:
             wire_id = Case(When(experiment__is_default=True, then=Value(0)), default=F("experiment_id"), output_field=IntegerField())
             keys.append(SortKey(f"{name}_value", wire_id, ascending))
         elif key in NULLABLE:
-            keys.append(
-                SortKey(f"{name}_rank", Case(When(**{f"{column}__isnull": True}, then=Value(1)), default=Value(0), output_field=IntegerField()))
-            )
+            missing = Case(When(**{f"{column}__isnull": True}, then=Value(1)), default=Value(0), output_field=IntegerField())
+            keys.append(SortKey(f"{name}_rank", missing))
             keys.append(SortKey(f"{name}_value", Coalesce(F(column), Value(""), output_field=TextField()), ascending))
         else:
             keys.append(SortKey(column, None, ascending))

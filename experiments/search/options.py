@@ -47,18 +47,23 @@ def lifecycle_q(view_type, field: str = "lifecycle_stage") -> Q:
     return Q()
 
 
+def wire_ids(experiment_ids) -> list:
+    """The experiment ids of a request as a list (a lone id is accepted too)."""
+    if experiment_ids is None:
+        return []
+    if isinstance(experiment_ids, (str, int)):
+        return [experiment_ids]
+    return list(experiment_ids)
+
+
 def requested_experiments(ctx, experiment_ids):
     """The visible experiments among wire ids, as a subquery of primary keys.
 
     "0" is the workspace's Default experiment; unknown, foreign or invisible ids match nothing.
     Returns None when no id can match, so callers can skip the query.
     """
-    if experiment_ids is None:
-        experiment_ids = []
-    if isinstance(experiment_ids, (str, int)):
-        experiment_ids = [experiment_ids]
     pks, default = set(), False
-    for raw in experiment_ids:
+    for raw in wire_ids(experiment_ids):
         if isinstance(raw, bool) or not isinstance(raw, (str, int)):
             raise invalid(f"Invalid experiment ID: {raw!r}. Experiment IDs are decimal integers.")
         try:

@@ -39,13 +39,26 @@ from experiments.search.grammar import (
     parse_filter,
     parse_order_by,
 )
-from experiments.search.options import check_max_results, lifecycle_q, requested_experiments, view_type_name
+from experiments.search.options import (
+    check_max_results,
+    lifecycle_q,
+    requested_experiments,
+    view_type_name,
+    wire_ids,
+)
 from experiments.search.page_tokens import SortKey
 from experiments.search.sql import InputTagPredicate, Predicate
 
 DATASET_CONTEXT_TAG = "mlflow.data.context"
 
 _STRING = Field(STRING, STRING_OPS | LIST_OPS)
+ATTRIBUTE_ALIASES = {
+    "created": "start_time",
+    "Created": "start_time",
+    "run name": "run_name",
+    "Run name": "run_name",
+    "Run Name": "run_name",
+}
 _KEYED_STRING = Field(STRING, STRING_OPS | LIST_OPS | NULL_OPS)
 
 RUN_SCHEMA = Schema(
@@ -58,7 +71,7 @@ RUN_SCHEMA = Schema(
         "start_time": Field(NUMBER, NUMERIC_OPS),
         "end_time": Field(NUMBER, NUMERIC_OPS | NULL_OPS),
     },
-    aliases={"created": "start_time", "Created": "start_time", "run name": "run_name", "Run name": "run_name", "Run Name": "run_name"},
+    aliases=ATTRIBUTE_ALIASES,
     metric=Field(NUMBER, NUMERIC_OPS),
     param=_KEYED_STRING,
     tag=_KEYED_STRING,
@@ -77,7 +90,6 @@ RUN_COLUMNS = {
     "end_time": "end_time",
 }
 ORDERABLE = set(RUN_COLUMNS)
-ORDER_ALIASES = {"created": "start_time", "Created": "start_time", "run name": "run_name", "Run name": "run_name", "Run Name": "run_name"}
 NULLABLE_COLUMNS = {"end_time"}
 ENTITY = "runs"
 
@@ -95,7 +107,7 @@ def search_runs(
     """One page of the caller's runs, in one query; returns (runs, next_page_token or None)."""
     max_results = check_max_results(max_results, default=1000)
     comparisons = parse_filter(filter_string, RUN_SCHEMA)
-    orders = parse_order_by(list(order_by or ()), ORDERABLE, aliases=ORDER_ALIASES)
+    orders = parse_order_by(list(order_by or ()), ORDERABLE, aliases=ATTRIBUTE_ALIASES)
     lifecycle = lifecycle_q(run_view_type)
     experiments = requested_experiments(ctx, experiment_ids)
     if experiments is None:
@@ -109,7 +121,7 @@ def search_runs(
         queryset = queryset.annotate(**relations)
     context = {
         "workspace": ctx.workspace.pk,
-        "experiments": sorted(str(e) for e in experiment_ids),
+        "experiments": sorted(str(e) for e in wire_ids(experiment_ids)),
         "filter": filter_string or "",
         "view": view_type_name(run_view_type),
         "order_by": [[o.kind, o.key, o.ascending] for o in orders],
@@ -166,7 +178,7 @@ def run_sort_keys(orders) -> tuple[dict, list[SortKey]]:
             seen_start_time |= column == "start_time"
             seen_run_id |= column == "run_uuid"
             if column in NULLABLE_COLUMNS:
-                keys.append(SortKey(f"{name}_rank", Case(When(**{f"{column}__isnull": True}, then=Value(1)), default=Value(0), output_field=IntegerField())))
+                keys.append(SortKey(f"{name}_rank", _missing_last(f"{column}__isnull")))
                 keys.append(SortKey(f"{name}_value", Coalesce(F(column), Value(0)), order.ascending))
             else:
                 keys.append(SortKey(column, None, order.ascending))
@@ -188,7 +200,7 @@ def run_sort_keys(orders) -> tuple[dict, list[SortKey]]:
         else:
             related = "params" if order.kind == PARAM else "tags"
             relations[relation] = FilteredRelation(related, condition=Q(**{f"{related}__key": order.key}))
-            rank = Case(When(**{f"{relation}__id__isnull": True}, then=Value(1)), default=Value(0), output_field=IntegerField())
+            rank = _missing_last(f"{relation}__id__isnull")
             value = Coalesce(F(f"{relation}__value"), Value(""), output_field=TextField())
         keys.append(SortKey(f"{name}_rank", rank, True))
         keys.append(SortKey(f"{name}_value", value, order.ascending))
@@ -197,3 +209,7 @@ def run_sort_keys(orders) -> tuple[dict, list[SortKey]]:
     if not seen_run_id:
         keys.append(SortKey("run_uuid", None, True))
     return relations, keys
+
+
+def _missing_last(isnull_lookup: str):
+    return Case(When(**{isnull_lookup: True}, then=Value(1)), default=Value(0), output_field=IntegerField())

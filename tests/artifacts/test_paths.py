@@ -35,7 +35,7 @@ MODEL = "m-" + "f" * 32
         "x" * 255,
         "C/not-a-drive",
         "ab:c",
-        "x/y:z",
+        "x/yy:z",
     ],
 )
 def test_ordinary_paths_pass_unchanged(path):
@@ -58,6 +58,8 @@ def test_ordinary_paths_pass_unchanged(path):
         ("//host/share", "absolute path"),
         ("C:/Windows", "absolute path"),
         ("c:secret", "absolute path"),
+        ("a/C:/Windows", "absolute path"),
+        ("a/z:stream", "absolute path"),
         ("a\\..\\b", "forbidden character"),
         ("..\\..\\etc", "forbidden character"),
         ("a\x00b", "forbidden character"),

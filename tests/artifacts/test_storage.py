@@ -47,9 +47,7 @@ def test_unsafe_keys_are_refused_by_the_storage_itself(artifact_root, key):
     with pytest.raises(ValueError):
         artifacts.delete_prefix(key)
     with pytest.raises(ValueError):
-        artifacts.save_stream(key + "x" if key else key, io.BytesIO(b"x")) if key in ("1/2/",) else artifacts.save_stream(
-            key, io.BytesIO(b"x")
-        )
+        artifacts.save_stream(key, io.BytesIO(b"x"))
     assert files_under(artifact_root) == {"11/keep": b"k"}
 
 

@@ -130,6 +130,23 @@ def test_long_filters_are_not_echoed_whole():
     assert len(caught.value.message) < 400 and "..." in caught.value.message
 
 
+def test_limits():
+    many = " AND ".join(f"metrics.m{i} > 0" for i in range(100))
+    assert len(parse_filter(many)) == 100
+    with pytest.raises(MlflowError, match="at most 100 comparisons"):
+        parse_filter(many + " AND metrics.x > 0")
+    ids = ", ".join(f"'{i}'" for i in range(10000))
+    assert len(parse_filter(f"run_id IN ({ids})")[0].value) == 10000
+    with pytest.raises(MlflowError, match="more than 10000 values"):
+        parse_filter(f"run_id IN ({ids}, 'one-more')")
+
+
+def test_huge_numbers_become_floats():
+    assert parse_filter("metrics.a < " + "9" * 5000)[0].value == float("inf")
+    assert parse_filter("metrics.a < 1e999")[0].value == float("inf")
+    assert parse_filter("start_time < 12345678901234567890")[0].value == 12345678901234567890
+
+
 def test_non_string_filter():
     with pytest.raises(MlflowError, match="must be a string"):
         parse_filter(["metrics.a > 1"])

@@ -101,6 +101,8 @@ def filtered(ctx, exp, filter_string, **kwargs):
         ("datasets.context LIKE 'train%'", ["a", "c"]),
         ("datasets.context != 'train'", ["b", "c"]),
         ("datasets.name = 'iris' AND datasets.context = 'eval'", ["b"]),
+        ("metrics.acc < 1e999", ["a", "b", "d"]),
+        ("metrics.loss > -1e999 AND start_time < 1e999", ["a", "b", "d", "e"]),
         ("start_time > 99999999999999999999999", []),
         ("start_time < 99999999999999999999999", ["a", "b", "c", "d", "e"]),
     ],

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from accounts import services
 from accounts.models import Role, User, Workspace
+from accounts.workspaces import SLUG_MAX_LENGTH, is_slug
 
 
 class Command(BaseCommand):
@@ -23,6 +24,8 @@ class Command(BaseCommand):
     def handle(self, *args, admin, workspace, print_token, **options):
         if not admin.strip():
             raise CommandError("--admin must not be empty")
+        if not is_slug(workspace):
+            raise CommandError(f"--workspace {workspace!r} is not a valid slug (letters, digits, '-' or '_', at most {SLUG_MAX_LENGTH})")
         user, created = User.objects.get_or_create(username=admin, defaults={"is_staff": True, "is_superuser": True})
         if created:
             user.set_unusable_password()
