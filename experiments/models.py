@@ -132,7 +132,11 @@ class LatestMetric(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "key"], name="latest_metric_unique_run_key")]
-        indexes = [models.Index(fields=["key", "value"], name="latest_metric_key_value")]
+        indexes = [
+            # runs/search filters and sorts on metrics.<key>: (key, value, run) lets it read the index only.
+            models.Index(fields=["key", "value", "run"], name="latest_metric_key_value_run"),
+            models.Index(fields=["model_id"], condition=models.Q(model_id__isnull=False), name="latest_metric_model"),
+        ]
 
 
 class Dataset(models.Model):
