@@ -61,7 +61,7 @@ def no_such_artifact(wire_path: str) -> MlflowError:
     return not_found(f"No such artifact: '{wire_path}'")
 
 
-def access_artifact_path(ctx, raw_path, need: Level, *, allow_root: bool = True, trailing_slash=False) -> ArtifactTarget:
+def access_artifact_path(ctx, raw_path, need: Level, *, trailing_slash: bool = False) -> ArtifactTarget:
     """Resolve an ``mlflow-artifacts`` path (``<exp>/<run>/artifacts/...`` or the models form)."""
     path = canonical_path(raw_path, trailing_slash=trailing_slash)
     address = parse_address(path)
@@ -69,8 +69,6 @@ def access_artifact_path(ctx, raw_path, need: Level, *, allow_root: bool = True,
         raise no_such_artifact(path)
     target = _owner(ctx, address, path)
     check_level(experiment_level(ctx, target.experiment), need, f"artifact '{path}'")
-    if not allow_root and target.relpath == "":
-        raise no_such_artifact(path)
     return target
 
 

@@ -35,14 +35,6 @@ from experiments.mlflow_api.protocol import endpoint
 MULTIPART_UNSUPPORTED = "Multipart upload is not supported for the current artifact repository"
 
 
-def _single(request, name: str) -> str | None:
-    """A query parameter that may appear at most once (the value authorised is the value used)."""
-    values = request.GET.getlist(name)
-    if len(values) > 1:
-        raise invalid(f"Parameter '{name}' must be given at most once.")
-    return values[0] if values else None
-
-
 def _file_infos(entries, prefix: str = "") -> list[dict]:
     files = []
     for entry in entries:
@@ -116,9 +108,7 @@ def _upload(request, ctx, artifact_path):
 @endpoint(["GET"])
 def list_artifacts(request, ctx, params):
     """``?path=<exp>/<run>/artifacts[/dir]``: ``{"files": [...]}``, or ``{}`` when there is nothing."""
-    raw = _single(request, "path")
-    if not raw:
-        raise invalid("Missing value for required parameter 'path'.")
+    raw = params.str("path", required=True)  # a repeated parameter is refused by Params
     target = access_artifact_path(ctx, raw, READ_LEVEL, trailing_slash=True)
     files = _file_infos(storage.list_dir(target.key))
     return {"files": files} if files else {}
@@ -127,13 +117,13 @@ def list_artifacts(request, ctx, params):
 @endpoint(["GET"])
 def list_run_artifacts(request, ctx, params):
     """MLflow's ListArtifacts: a run's folder, paths relative to the run's artifact root."""
-    run_id, run_uuid = _single(request, "run_id"), _single(request, "run_uuid")
+    run_id, run_uuid = params.str("run_id"), params.str("run_uuid")
     if run_id and run_uuid and run_id != run_uuid:
         raise invalid("Parameters 'run_id' and 'run_uuid' name different runs.")
     run_id = run_id or run_uuid
     if not run_id:
         raise invalid("Missing value for required parameter 'run_id'.")
-    target = access_run_artifacts(ctx, run_id, _single(request, "path"), READ_LEVEL)
+    target = access_run_artifacts(ctx, run_id, params.str("path"), READ_LEVEL)
     out = {"root_uri": target.root_uri}
     files = _file_infos(storage.list_dir(target.key), target.relpath)
     if files:

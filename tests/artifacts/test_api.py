@@ -203,7 +203,10 @@ def test_upload_conflicts_with_existing_file_or_folder(owner_api, run, artifact_
 def test_bench_probe_missing_file_outside_any_run(owner_api):
     response = owner_api.get(f"{ARTIFACTS}/bench-prefix/missing.bin")
     assert response.status_code == 404
-    assert body(response) == {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "No such artifact: 'bench-prefix/missing.bin'"}
+    assert body(response) == {
+        "error_code": "RESOURCE_DOES_NOT_EXIST",
+        "message": "No such artifact: 'bench-prefix/missing.bin'",
+    }
 
 
 @pytest.mark.parametrize("method", ["get", "put", "delete"])
@@ -228,7 +231,8 @@ def test_multipart_upload_is_declined_the_way_the_client_falls_back_on(owner_api
     }
     viewer = wire(make_user("val", workspace, Role.VIEWER))
     assert viewer.post(url, {}).status_code == 403
-    traversal = f"{ARTIFACTS.replace('/artifacts', '/mpu/abort')}/{run.experiment.wire_id}/{run.run_uuid}/artifacts/../../x"
+    abort = ARTIFACTS.replace("/artifacts", "/mpu/abort")
+    traversal = f"{abort}/{run.experiment.wire_id}/{run.run_uuid}/artifacts/../../x"
     assert owner_api.post(traversal, {}).status_code == 400
 
 
@@ -262,7 +266,9 @@ def test_delete_of_a_logged_model_folder(owner_api, logged_model, artifact_root)
 # ---------------------------------------------------------------- permissions
 
 
-def test_viewer_can_read_but_not_write_or_delete(wire, make_user, workspace, owner_api, run, logged_model, artifact_root):
+def test_viewer_can_read_but_not_write_or_delete(
+    wire, make_user, workspace, owner_api, run, logged_model, artifact_root
+):
     owner_api.put_bytes(run_url(run, "a.txt"), b"owner's")
     owner_api.put_bytes(model_url(logged_model, "MLmodel"), b"m")
     viewer = wire(make_user("vic", workspace, Role.VIEWER))

@@ -151,7 +151,10 @@ def test_s3_roots_are_refused_until_that_backend_is_wired(settings):
 def test_a_configured_filesystem_storage_is_used_as_a_local_store(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
-        "artifacts": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path / "fs")}},
+        "artifacts": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "fs")},
+        },
     }
     store = storage.get_store()
     assert isinstance(store, storage.LocalArtifactStore)

@@ -57,10 +57,11 @@ def test_one_workspace_cannot_see_another_workspace_experiment(login, alice, mak
     bobs = mlflow.set_experiment("secret-plans")
     assert mlflow.MlflowClient().search_runs([bobs.experiment_id]) == []
 
-    login(bob, workspace="acme")  # asking for a workspace he is not a member of
+    login(bob, workspace="acme")  # asking for a workspace he is not a member of: as if it did not exist
     with pytest.raises(RestException) as excinfo:
-        mlflow.get_experiment_by_name("secret-plans")
+        mlflow.search_experiments()
     assert error_code(excinfo) == "RESOURCE_DOES_NOT_EXIST"
+    assert mlflow.get_experiment_by_name("secret-plans") is None  # the client reads that 404 as "no such name"
 
     login(alice, workspace="acme")
     assert mlflow.get_experiment_by_name("secret-plans").experiment_id == secret.experiment_id

@@ -97,7 +97,7 @@ def test_embedded_prints_a_working_token_and_serves_the_real_client(embedded, mo
     assert client.get_run(run.info.run_id).info.user_id == "ops"
     assert [(m.step, m.value) for m in client.get_metric_history(run.info.run_id, "loss")] == [(7, 0.25)]
     path = mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="result.json", dst_path=str(tmp_path))
-    assert json.loads(open(path).read()) == {"ok": True}
+    assert json.loads(Path(path).read_text()) == {"ok": True}
     assert {"Default", "embedded-smoke"} <= {e.name for e in mlflow.search_experiments()}
     assert experiment.experiment_id != "0"
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+from pathlib import Path
 
 import mlflow
 import pytest
@@ -70,11 +71,11 @@ def test_artifacts_upload_list_and_download_byte_for_byte(as_alice, mlflow_clien
     out = tmp_path / "out"
     out.mkdir()
     config = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="config.json", dst_path=str(out))
-    assert json.loads(open(config).read()) == {"features": 4, "classes": 3}
+    assert json.loads(Path(config).read_text()) == {"features": 4, "classes": 3}
     got_notes = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="notes.txt", dst_path=str(out))
-    assert open(got_notes, "rb").read() == notes.read_bytes()
+    assert Path(got_notes).read_bytes() == notes.read_bytes()
     got_dir = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="data", dst_path=str(out))
-    assert open(os.path.join(got_dir, "raw", "weights.bin"), "rb").read() == blob.read_bytes()
+    assert (Path(got_dir) / "raw" / "weights.bin").read_bytes() == blob.read_bytes()
     everything = mlflow.artifacts.download_artifacts(run_id=run_id, dst_path=str(tmp_path / "all"))
     assert sorted(os.listdir(everything)) == ["config.json", "data", "notes.txt"]
 
