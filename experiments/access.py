@@ -16,9 +16,10 @@ def experiment_level(ctx, experiment: Experiment) -> Level:
     return object_level(ctx, created_by_id=experiment.created_by_id, restricted=experiment.restricted)
 
 
-def check_level(level: Level, need: Level, what: str):
+def check_level(level: Level, need: Level, what: str, missing: str):
+    """``missing`` is the very message a non-existent object gets, so invisibility reveals nothing."""
     if level < Level.READ:
-        raise not_found(f"{what} not found.")
+        raise not_found(missing)
     if level < need:
         raise denied(f"Permission denied: this action needs {need.name} on {what}.")
 
@@ -56,7 +57,9 @@ def access_experiment(ctx, experiment_id, need: Level) -> Experiment:
     experiment = experiment_by_wire_id(ctx, experiment_id)
     if experiment is None:
         raise not_found(f"Could not find experiment with ID {experiment_id}")
-    check_level(experiment_level(ctx, experiment), need, f"experiment {experiment_id}")
+    check_level(
+        experiment_level(ctx, experiment), need, f"experiment {experiment_id}", f"Could not find experiment with ID {experiment_id}"
+    )
     return experiment
 
 
@@ -64,7 +67,7 @@ def access_experiment_by_name(ctx, name: str, need: Level) -> Experiment:
     experiment = experiments_in_workspace(ctx).filter(name=name).first()
     if experiment is None or experiment_level(ctx, experiment) < Level.READ:
         raise not_found(f"Could not find experiment with name '{name}'")
-    check_level(experiment_level(ctx, experiment), need, f"experiment '{name}'")
+    check_level(experiment_level(ctx, experiment), need, f"experiment '{name}'", f"Could not find experiment with name '{name}'")
     return experiment
 
 
@@ -79,7 +82,7 @@ def access_run(ctx, run_id, need: Level) -> Run:
     )
     if run is None:
         raise not_found(f"Run with id={run_id} not found")
-    check_level(experiment_level(ctx, run.experiment), need, f"run {run_id}")
+    check_level(experiment_level(ctx, run.experiment), need, f"run {run_id}", f"Run with id={run_id} not found")
     return run
 
 
@@ -91,7 +94,9 @@ def access_logged_model(ctx, model_id, need: Level) -> LoggedModel:
     )
     if model is None:  # deleted logged models are gone for the API, as in MLflow
         raise not_found(f"Logged model with ID '{model_id}' not found.")
-    check_level(experiment_level(ctx, model.experiment), need, f"logged model {model_id}")
+    check_level(
+        experiment_level(ctx, model.experiment), need, f"logged model {model_id}", f"Logged model with ID '{model_id}' not found."
+    )
     return model
 
 

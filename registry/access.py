@@ -37,7 +37,7 @@ def access_registered_model(ctx, name, need: Level, *, for_update: bool = False)
     model = queryset.first()
     if model is None:
         raise model_not_found(name)
-    check_level(model_level(ctx, model), need, f"registered model '{name}'")
+    check_level(model_level(ctx, model), need, f"registered model '{name}'", model_not_found(name).message)
     return model
 
 
@@ -55,7 +55,9 @@ def access_model_version(ctx, name, version, need: Level) -> ModelVersion:
         # the caller can see the model anyway.
         access_registered_model(ctx, name, Level.READ)
         raise version_not_found(name, number)
-    check_level(model_level(ctx, model_version.registered_model), need, f"registered model '{name}'")
+    check_level(
+        model_level(ctx, model_version.registered_model), need, f"registered model '{name}'", model_not_found(name).message
+    )
     return model_version
 
 
@@ -68,7 +70,7 @@ def require_level(ctx, model: RegisteredModel, need: Level, action: str):
     """For a model already fetched: 403 when the caller holds less than ``need``."""
     level = model_level(ctx, model)
     if level < need:
-        check_level(level, need, f"registered model '{model.name}'")
+        check_level(level, need, f"registered model '{model.name}'", model_not_found(model.name).message)
         raise denied(f"Permission denied: {action} needs {need.name} on registered model '{model.name}'.")
 
 
@@ -84,5 +86,5 @@ def access_transition_request(ctx, request_id, need: Level):
     level = model_level(ctx, request.registered_model)
     if level < Level.READ:
         raise not_found(f"Transition request {request_id} not found.")
-    check_level(level, need, f"registered model '{request.registered_model.name}'")
+    check_level(level, need, f"registered model '{request.registered_model.name}'", f"Transition request {request_id} not found.")
     return request

@@ -156,3 +156,15 @@ def test_search_experiments_filter_order_and_pages(api):
     assert "next_page_token" not in rest
     assert_error(api.post("experiments/search", {"max_results": 50001}), 400, "INVALID_PARAMETER_VALUE")
     assert_error(api.post("experiments/search", {"filter": "name ==="}), 400, "INVALID_PARAMETER_VALUE")
+
+
+def test_invisible_run_answers_byte_for_byte_like_a_missing_one(wire, make_user, workspace):
+    owner = wire(make_user("owner", workspace))
+    experiment_id = create_experiment(owner, "hidden")
+    run_id = create_run(owner, experiment_id)
+    Experiment.objects.filter(pk=int(experiment_id)).update(restricted=True)
+    other = wire(make_user("other", workspace))
+    hidden = other.get("runs/get", {"run_id": run_id})
+    missing = other.get("runs/get", {"run_id": "f" * 32})
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.content.replace(run_id.encode(), b"X") == missing.content.replace(b"f" * 32, b"X")
