@@ -2,6 +2,7 @@
 
 import pytest
 
+from accounts import services
 from accounts.models import Role
 from experiments.models import Experiment, Run
 from tests.protocol.expect import expect_error, ok
@@ -34,10 +35,9 @@ def assert_cannot_write(client, experiment_id, run_id):
     assert not Run.objects.get(run_uuid=run_id).tags.filter(key="k").exists()
 
 
-def test_viewer_reads_but_cannot_write(wire, make_user, workspace, member_run):
-    viewer = wire(make_user("vic", workspace, Role.VIEWER))
-    assert_reads(viewer, *member_run)
-    assert_cannot_write(viewer, *member_run)
+def test_viewer_reads_but_cannot_write(wire, viewer, member_run):
+    assert_reads(wire(viewer), *member_run)
+    assert_cannot_write(wire(viewer), *member_run)
 
 
 def test_read_only_token_of_a_member_reads_but_cannot_write(wire, member, member_run):
@@ -64,8 +64,6 @@ def test_writing_roles_can_create(wire, make_user, workspace, role, member_run):
 
 
 def test_viewer_in_one_workspace_member_in_another(wire, make_user, workspace, other_workspace):
-    from accounts import services
-
     user = make_user("split", workspace, Role.VIEWER)
     services.membership_set(actor=None, workspace=other_workspace, user=user, role=Role.MEMBER)
     expect_error(wire(user, "acme").post("experiments/create", {"name": "in-acme"}), 403, "PERMISSION_DENIED")

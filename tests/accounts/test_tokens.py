@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts import services, tokens
-from accounts.authentication import authenticate_request, authenticate_token
+from accounts.authentication import InvalidCredentials, authenticate_request, authenticate_token
 from accounts.models import ApiToken
 from experiments.models import Experiment, Run
 from tests.protocol.expect import expect_unauthenticated, ok
@@ -225,7 +225,7 @@ def test_refused_tokens_never_touch_last_used_at(member, make_token, token_row, 
     prefix, secret = tokens.split(token)
     for raw in (token, f"wdn_{prefix}_wrong-{secret}"):
         with django_assert_num_queries(1):
-            with pytest.raises(Exception):
+            with pytest.raises(InvalidCredentials):
                 authenticate_token(raw, "token")
     assert token_row(token).last_used_at is None
 

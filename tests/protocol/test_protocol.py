@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from accounts.models import Role
 from experiments import services
 from experiments.mlflow_api import experiment_views
 from experiments.models import Experiment, Run
@@ -130,8 +131,6 @@ def test_wrong_method_writes_nothing_even_unauthenticated(client, workspace):
 
 
 def test_every_kind_of_error_has_code_and_message(client, auth, workspace, make_user, wire):
-    from accounts.models import Role
-
     viewer = wire(make_user("vic", workspace, Role.VIEWER))
     cases = [
         (client.get("/api/2.0/mlflow/experiments/search"), 401, "UNAUTHENTICATED"),
