@@ -116,7 +116,13 @@ class Metric(models.Model):
     model_id = models.CharField(max_length=34, null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["run", "key", "step", "timestamp"], name="metric_history")]
+        indexes = [
+            models.Index(fields=["run", "key", "step", "timestamp"], name="metric_history"),
+            # Metrics of logged models; partial, so points logged on runs alone pay nothing for it.
+            models.Index(
+                fields=["model_id", "key", "timestamp"], condition=models.Q(model_id__isnull=False), name="metric_model"
+            ),
+        ]
 
 
 class LatestMetric(models.Model):
@@ -135,7 +141,6 @@ class LatestMetric(models.Model):
         indexes = [
             # runs/search filters and sorts on metrics.<key>: (key, value, run) lets it read the index only.
             models.Index(fields=["key", "value", "run"], name="latest_metric_key_value_run"),
-            models.Index(fields=["model_id"], condition=models.Q(model_id__isnull=False), name="latest_metric_model"),
         ]
 
 

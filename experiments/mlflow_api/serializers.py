@@ -10,6 +10,7 @@ from experiments.models import (
     LoggedModel,
     LoggedModelParam,
     LoggedModelTag,
+    Metric,
     Param,
     Run,
     RunInput,
@@ -133,9 +134,12 @@ def logged_models_to_wire(models: list[LoggedModel]) -> list[dict]:
     ):
         params[model_id].append({"key": key, "value": value})
     by_wire_id = {m.model_id: m.pk for m in models}
-    for row in LatestMetric.objects.filter(model_id__in=list(by_wire_id)).values_list(
+    newest = {}
+    for row in Metric.objects.filter(model_id__in=list(by_wire_id)).order_by("timestamp", "step", "id").values_list(
         "model_id", "key", "value", "is_nan", "timestamp", "step", "run__run_uuid"
     ):
+        newest[(row[0], row[1])] = row  # the last point of each (model, key) wins
+    for row in newest.values():
         metrics[by_wire_id[row[0]]].append(metric_to_wire(row[1], row[2], row[3], row[4], row[5], row[0], row[6]))
     return [logged_model_to_wire(m, tags[m.pk], params[m.pk], metrics[m.pk]) for m in models]
 
