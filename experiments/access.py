@@ -7,13 +7,15 @@ lives in another workspace or is invisible to the caller (all three answer alike
 ``denied`` when the caller can see it but not do this.
 """
 
-from accounts.permissions import Level, object_level, workspace_level
+from accounts.permissions import Level, carry_granted_level, level_on, with_granted_level, workspace_level
 from experiments.errors import denied, invalid, not_found
 from experiments.models import Experiment, LifecycleStage, LoggedModel, Run
 
 
 def experiment_level(ctx, experiment: Experiment) -> Level:
-    return object_level(ctx, created_by_id=experiment.created_by_id, restricted=experiment.restricted)
+    """Role floor, creator and grants (``accounts.permissions``); runs, metrics, artifacts and
+    logged models inherit it. The grant comes folded into the fetches below."""
+    return level_on(ctx, experiment)
 
 
 def check_level(level: Level, need: Level, what: str, missing: str):
@@ -36,14 +38,15 @@ def parse_experiment_id(experiment_id) -> int | None:
 
 
 def experiments_in_workspace(ctx):
-    return Experiment.objects.filter(workspace=ctx.workspace)
+    """The workspace's experiments, each carrying the caller's highest grant."""
+    return with_granted_level(ctx, Experiment.objects.filter(workspace=ctx.workspace), Experiment)
 
 
 def experiment_by_wire_id(ctx, experiment_id):
     pk = parse_experiment_id(experiment_id)
     queryset = experiments_in_workspace(ctx)
     if pk is None:
-        return ensure_default_experiment(ctx.workspace)
+        return queryset.filter(is_default=True).first() or ensure_default_experiment(ctx.workspace)
     return queryset.filter(pk=pk).first()
 
 
@@ -75,25 +78,23 @@ def access_run(ctx, run_id, need: Level) -> Run:
     """One query: the run with its experiment, scoped to the workspace."""
     if not run_id or not isinstance(run_id, str):
         raise invalid("Missing value for required parameter 'run_id'.")
-    run = (
-        Run.objects.select_related("experiment")
-        .filter(run_uuid=run_id, experiment__workspace=ctx.workspace)
-        .first()
-    )
+    runs = Run.objects.select_related("experiment").filter(run_uuid=run_id, experiment__workspace=ctx.workspace)
+    run = with_granted_level(ctx, runs, Experiment, "experiment_id").first()
     if run is None:
         raise not_found(f"Run with id={run_id} not found")
+    carry_granted_level(run, run.experiment)
     check_level(experiment_level(ctx, run.experiment), need, f"run {run_id}", f"Run with id={run_id} not found")
     return run
 
 
 def access_logged_model(ctx, model_id, need: Level) -> LoggedModel:
-    model = (
-        LoggedModel.objects.select_related("experiment", "source_run")
-        .filter(model_id=model_id, experiment__workspace=ctx.workspace, lifecycle_stage=LifecycleStage.ACTIVE)
-        .first()
+    models = LoggedModel.objects.select_related("experiment", "source_run").filter(
+        model_id=model_id, experiment__workspace=ctx.workspace, lifecycle_stage=LifecycleStage.ACTIVE
     )
+    model = with_granted_level(ctx, models, Experiment, "experiment_id").first()
     if model is None:  # deleted logged models are gone for the API, as in MLflow
         raise not_found(f"Logged model with ID '{model_id}' not found.")
+    carry_granted_level(model, model.experiment)
     check_level(
         experiment_level(ctx, model.experiment), need, f"logged model {model_id}", f"Logged model with ID '{model_id}' not found."
     )

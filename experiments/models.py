@@ -7,6 +7,7 @@ Rows reference each other by integer keys so that the metric tables stay narrow.
 
 from django.conf import settings
 from django.db import models
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 
 class LifecycleStage(models.TextChoices):
@@ -33,6 +34,13 @@ class Experiment(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["workspace", "last_update_time"], name="experiment_ws_updated")]
+        # The grant ladder (accounts.permissions.Level), held per object through the grant tables below.
+        permissions = [
+            ("read_experiment", "Can see the experiment, its runs, metrics and artifacts"),
+            ("use_experiment", "Can read the experiment and load its models"),
+            ("edit_experiment", "Can log runs, metrics and artifacts to the experiment"),
+            ("manage_experiment", "Can delete, restore, rename and share the experiment"),
+        ]
 
     @property
     def wire_id(self) -> str:
@@ -229,3 +237,27 @@ class RunModelLink(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "logged_model", "direction"], name="run_model_link_unique")
         ]
+
+
+class ExperimentUserObjectPermission(UserObjectPermissionBase):
+    """A grant on one experiment to one user (django-guardian, direct foreign key).
+
+    The direct key makes the grant go with its experiment in the same statement, so no orphan
+    can be inherited by a later object. One row per (user, experiment): its permission is the level.
+    """
+
+    content_object = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="user_grants")
+
+    class Meta(UserObjectPermissionBase.Meta):
+        unique_together = ()
+        constraints = [models.UniqueConstraint(fields=["user", "content_object"], name="experiment_user_grant_unique")]
+
+
+class ExperimentGroupObjectPermission(GroupObjectPermissionBase):
+    """A grant on one experiment to a team (its auth Group); same rules as the user grants."""
+
+    content_object = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="team_grants")
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        unique_together = ()
+        constraints = [models.UniqueConstraint(fields=["group", "content_object"], name="experiment_team_grant_unique")]

@@ -1,18 +1,14 @@
 """Reads for tracking objects, always scoped to the caller in SQL."""
 
-from django.db.models import Q
-
-from accounts.models import Role
+from accounts.permissions import visible_q
 from experiments.models import Experiment
 
 
 def visible_experiments(ctx):
     """Experiments of the workspace the caller can READ, as a queryset (usable as a subquery).
 
-    Admins see everything; everyone else sees unrestricted experiments plus their own. Per-object
-    grants extend this set in one place, here.
+    The rule (``accounts.permissions.visible_q``): the role floor on unrestricted experiments,
+    the caller's own, and an ``id__in`` subquery over the caller's and their teams' grants;
+    admins see everything. One SQL statement, whatever the number of grants.
     """
-    queryset = Experiment.objects.filter(workspace=ctx.workspace)
-    if ctx.role == Role.ADMIN:
-        return queryset
-    return queryset.filter(Q(restricted=False) | Q(created_by=ctx.user))
+    return Experiment.objects.filter(workspace=ctx.workspace).filter(visible_q(ctx, Experiment))

@@ -10,6 +10,7 @@ import uuid
 
 from django.db import IntegrityError, transaction
 
+from accounts.services import grant_creator
 from experiments import ingest
 from experiments.errors import already_exists, invalid, invalid_state, not_found
 from experiments.models import (
@@ -75,6 +76,7 @@ def experiment_create(*, actor, workspace, name, tags=(), artifact_location=None
                 workspace=workspace, name=name, created_by=actor, creation_time=stamp, last_update_time=stamp
             )
             ExperimentTag.objects.bulk_create([ExperimentTag(experiment=experiment, key=k, value=v) for k, v in dict(tag_rows).items()])
+            grant_creator(obj=experiment, user=actor)  # the creator manages it: an explicit, revocable grant
     except IntegrityError:
         raise already_exists(f"Experiment '{name}' already exists.")
     return experiment

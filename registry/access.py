@@ -6,7 +6,7 @@ visible model the caller may not act on answers 403 PERMISSION_DENIED. Versions 
 level of their registered model.
 """
 
-from accounts.permissions import Level, object_level, workspace_level
+from accounts.permissions import Level, carry_granted_level, level_on, with_granted_level, workspace_level
 from experiments.access import check_level
 from experiments.errors import denied, not_found
 from registry.models import ModelVersion, RegisteredModel, TransitionRequest
@@ -14,7 +14,9 @@ from registry.validation import canonical_model_name, parse_version
 
 
 def model_level(ctx, model: RegisteredModel) -> Level:
-    return object_level(ctx, created_by_id=model.created_by_id, restricted=model.restricted)
+    """Role floor, creator and grants (``accounts.permissions``); the grant comes folded into
+    the fetches below, so deciding costs no query of its own."""
+    return level_on(ctx, model)
 
 
 def model_not_found(name) -> Exception:
@@ -31,7 +33,7 @@ def access_registered_model(ctx, name, need: Level, *, for_update: bool = False)
     ``for_update`` locks the row until the end of the surrounding transaction.
     """
     name = canonical_model_name(name)
-    queryset = RegisteredModel.objects.filter(workspace=ctx.workspace, name=name)
+    queryset = with_granted_level(ctx, RegisteredModel.objects.filter(workspace=ctx.workspace, name=name), RegisteredModel)
     if for_update:
         queryset = queryset.select_for_update()
     model = queryset.first()
@@ -45,11 +47,12 @@ def access_model_version(ctx, name, version, need: Level) -> ModelVersion:
     """A live (not deleted) version of a model the caller holds ``need`` on; one query."""
     name = canonical_model_name(name)
     number = parse_version(version)
-    model_version = (
-        ModelVersion.objects.select_related("registered_model", "run__experiment", "logged_model")
-        .filter(registered_model__workspace=ctx.workspace, registered_model__name=name, version=number, deleted=False)
-        .first()
+    versions = ModelVersion.objects.select_related("registered_model", "run__experiment", "logged_model").filter(
+        registered_model__workspace=ctx.workspace, registered_model__name=name, version=number, deleted=False
     )
+    model_version = with_granted_level(ctx, versions, RegisteredModel, "registered_model_id").first()
+    if model_version is not None:
+        carry_granted_level(model_version, model_version.registered_model)
     if model_version is None:
         # Tell a missing version of a visible model apart from an invisible model only when
         # the caller can see the model anyway.
@@ -76,13 +79,13 @@ def require_level(ctx, model: RegisteredModel, need: Level, action: str):
 
 def access_transition_request(ctx, request_id, need: Level):
     """A transition request on a model of ctx.workspace the caller holds ``need`` on."""
-    request = (
-        TransitionRequest.objects.select_related("registered_model", "model_version")
-        .filter(pk=request_id, registered_model__workspace=ctx.workspace)
-        .first()
+    requests = TransitionRequest.objects.select_related("registered_model", "model_version").filter(
+        pk=request_id, registered_model__workspace=ctx.workspace
     )
+    request = with_granted_level(ctx, requests, RegisteredModel, "registered_model_id").first()
     if request is None:
         raise not_found(f"Transition request {request_id} not found.")
+    carry_granted_level(request, request.registered_model)
     level = model_level(ctx, request.registered_model)
     if level < Level.READ:
         raise not_found(f"Transition request {request_id} not found.")

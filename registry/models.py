@@ -7,6 +7,7 @@ as in MLflow. Timestamps are epoch milliseconds, as on the wire.
 
 from django.conf import settings
 from django.db import models
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 DEFAULT_PROTECTED_ALIASES = ("champion",)
 
@@ -46,6 +47,13 @@ class RegisteredModel(models.Model):
             models.UniqueConstraint(fields=["workspace", "name"], name="registered_model_unique_workspace_name")
         ]
         indexes = [models.Index(fields=["workspace", "last_updated_timestamp"], name="registered_model_ws_updated")]
+        # The grant ladder (accounts.permissions.Level), held per object through the grant tables below.
+        permissions = [
+            ("read_registeredmodel", "Can see the registered model and its versions"),
+            ("use_registeredmodel", "Can read the registered model and load its versions"),
+            ("edit_registeredmodel", "Can create versions and set tags, aliases and stages"),
+            ("manage_registeredmodel", "Can delete, rename, share, protect and promote the model"),
+        ]
 
     def __str__(self):
         return self.name
@@ -163,3 +171,31 @@ class TransitionRequest(models.Model):
     @property
     def target(self) -> str:
         return self.to_stage if self.kind == self.Kind.STAGE else f"@{self.alias}"
+
+
+class RegisteredModelUserObjectPermission(UserObjectPermissionBase):
+    """A grant on one registered model to one user (django-guardian, direct foreign key).
+
+    Deleted with its model in the same statement: a model re-created under the same name starts
+    with no grants. One row per (user, model): its permission is the level.
+    """
+
+    content_object = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="user_grants")
+
+    class Meta(UserObjectPermissionBase.Meta):
+        unique_together = ()
+        constraints = [
+            models.UniqueConstraint(fields=["user", "content_object"], name="registered_model_user_grant_unique")
+        ]
+
+
+class RegisteredModelGroupObjectPermission(GroupObjectPermissionBase):
+    """A grant on one registered model to a team (its auth Group); same rules as the user grants."""
+
+    content_object = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="team_grants")
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        unique_together = ()
+        constraints = [
+            models.UniqueConstraint(fields=["group", "content_object"], name="registered_model_team_grant_unique")
+        ]

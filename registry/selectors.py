@@ -5,12 +5,12 @@ it, the compiled filter and the keyset position into one query per page, then lo
 tags, aliases and latest versions with a fixed number of further queries.
 """
 
-from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q, Window
+from django.db.models import Exists, F, Max, OuterRef, Prefetch, Window
 from django.db.models.functions import RowNumber
 
-from accounts.models import Role
-from accounts.permissions import Level, ROLE_FLOOR
+from accounts.permissions import visible_q
 from experiments.errors import invalid, not_found
+from experiments.search.options import check_max_results
 from registry import search
 from registry.models import (
     ModelVersion,
@@ -33,15 +33,12 @@ PROMPT_TAG = "mlflow.prompt.is_prompt"
 
 
 def visible_models(ctx):
-    """Registered models of the workspace the caller can READ (mirrors ``object_level``)."""
-    queryset = RegisteredModel.objects.filter(workspace=ctx.workspace)
-    if ctx.role == Role.ADMIN:
-        return queryset
-    if ROLE_FLOOR.get(ctx.role, Level.NONE) < Level.READ:
-        return queryset.none()
-    if ctx.role == Role.VIEWER:
-        return queryset.filter(restricted=False)
-    return queryset.filter(Q(restricted=False) | Q(created_by=ctx.user))
+    """Registered models of the workspace the caller can READ (the rule of ``model_level``).
+
+    ``accounts.permissions.visible_q``: the role floor on unrestricted models, the caller's own,
+    and an ``id__in`` subquery over the caller's and their teams' grants; admins see everything.
+    """
+    return RegisteredModel.objects.filter(workspace=ctx.workspace).filter(visible_q(ctx, RegisteredModel))
 
 
 def _version_queryset():
@@ -139,46 +136,30 @@ def _exclude_prompts_from_versions(queryset, comparisons):
 
 def search_models(ctx, *, filter_string=None, max_results=None, order_by=None, page_token=None):
     """One page of visible registered models: (models with details, next_page_token or None)."""
-    max_results = _page_size(max_results, DEFAULT_SEARCH_MODELS, MAX_SEARCH_MODELS)
-    comparisons = search.parse_filter(filter_string)
-    condition = search.compile_model_filter(comparisons)
-    ordering = search.model_ordering(order_by)
-    queryset = _exclude_prompts_from_models(visible_models(ctx).filter(condition), comparisons)
-    page, token = search.keyset_page(
-        queryset, ordering, max_results=max_results, page_token=page_token,
-        scope=("models", ctx.workspace.pk, filter_string or "", tuple(order_by or ())),
+    max_results = check_max_results(max_results, default=DEFAULT_SEARCH_MODELS, limit=MAX_SEARCH_MODELS)
+    comparisons = search.parse_model_filter(filter_string)
+    keys = search.model_sort_keys(order_by)
+    queryset = search.filtered(visible_models(ctx), comparisons, search.model_condition)
+    page, token = search.paginate(
+        ctx, _exclude_prompts_from_models(queryset, comparisons), keys,
+        entity=search.MODEL_ENTITY, filter_string=filter_string, max_results=max_results, page_token=page_token,
     )
     return model_details(page), token
 
 
 def search_versions(ctx, *, filter_string=None, max_results=None, order_by=None, page_token=None):
     """One page of live versions of visible models: (versions with details, next_page_token or None)."""
-    max_results = _page_size(max_results, DEFAULT_SEARCH_VERSIONS, MAX_SEARCH_VERSIONS)
-    comparisons = search.parse_filter(filter_string)
-    condition = search.compile_version_filter(comparisons)
-    ordering = search.version_ordering(order_by)
-    queryset = ModelVersion.objects.filter(
-        registered_model__in=visible_models(ctx), deleted=False
-    ).filter(condition)
-    queryset = _exclude_prompts_from_versions(queryset, comparisons)
-    page, token = search.keyset_page(
-        queryset, ordering, max_results=max_results, page_token=page_token,
-        scope=("versions", ctx.workspace.pk, filter_string or "", tuple(order_by or ())),
+    max_results = check_max_results(max_results, default=DEFAULT_SEARCH_VERSIONS, limit=MAX_SEARCH_VERSIONS)
+    comparisons = search.parse_version_filter(filter_string)
+    keys = search.version_sort_keys(order_by)
+    live = ModelVersion.objects.filter(registered_model__in=visible_models(ctx), deleted=False)
+    queryset = search.filtered(live, comparisons, search.version_condition)
+    page, token = search.paginate(
+        ctx, _exclude_prompts_from_versions(queryset, comparisons), keys,
+        entity=search.VERSION_ENTITY, filter_string=filter_string, max_results=max_results, page_token=page_token,
     )
     details = {v.pk: v for v in _version_queryset().filter(pk__in=[v.pk for v in page])}
     return [details[v.pk] for v in page], token
-
-
-def _page_size(value, default: int, maximum: int) -> int:
-    if value is None:
-        return default
-    if value < 1:
-        raise invalid(f"Invalid value for max_results. It must be a positive integer, but got {value}")
-    if value > maximum:
-        raise invalid(
-            f"Invalid value for request parameter max_results. It must be at most {maximum}, but got value {value}"
-        )
-    return value
 
 
 def visible_requests(ctx, *, status=None, name=None):

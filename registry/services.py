@@ -11,6 +11,7 @@ import time
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
+from accounts.services import grant_creator
 from experiments.errors import already_exists, invalid, invalid_state, not_found
 from registry.models import (
     ModelVersion,
@@ -77,6 +78,7 @@ def registered_model_create(*, actor, workspace, name, description=None, tags=No
             RegisteredModelTag.objects.bulk_create(
                 [RegisteredModelTag(registered_model=model, key=k, value=v) for k, v in tag_values.items()]
             )
+            grant_creator(obj=model, user=actor)  # the creator manages it: an explicit, revocable grant
     except IntegrityError:
         raise already_exists(f"Registered Model (name={name}) already exists.")
     return model

@@ -10,11 +10,10 @@ import re
 import unicodedata
 
 from experiments.errors import invalid
-from experiments.validation import validate_key
+from experiments.validation import validate_key, validate_value
 from registry.models import Stage
 
 MAX_MODEL_NAME_LENGTH = 256
-MAX_TAG_KEY_LENGTH = 250
 MAX_TAG_VALUE_LENGTH = 100_000
 MAX_ALIAS_LENGTH = 255
 MAX_DESCRIPTION_LENGTH = 100_000
@@ -88,18 +87,9 @@ def validate_alias(alias, *, for_write: bool) -> str:
 
 
 def validate_tag(key, value) -> tuple[str, str]:
+    """Run rules for the key; registry tag values may be longer than run tag values."""
     key = validate_key(key, "tag")
-    if value is None:
-        value = ""
-    if isinstance(value, bool):
-        value = str(value).lower()
-    elif isinstance(value, (int, float)):
-        value = str(value)
-    if not isinstance(value, str):
-        raise invalid(f"Invalid value for tag '{key}': must be a string.")
-    if len(value) > MAX_TAG_VALUE_LENGTH:
-        raise invalid(f"Tag value for '{key}' had length {len(value)}, which exceeded length limit of {MAX_TAG_VALUE_LENGTH}.")
-    return key, value
+    return key, validate_value(value, "tag", MAX_TAG_VALUE_LENGTH, key=key)
 
 
 def validate_tags(tags) -> dict[str, str]:

@@ -9,7 +9,12 @@ from experiments.errors import invalid
 from experiments.mlflow_api.protocol import endpoint
 from registry import promotion, selectors, services
 from registry.access import access_model_version, access_registered_model, require_model_create
-from registry.mlflow_api.serializers import model_version_json, registered_model_json
+from registry.mlflow_api.serializers import (
+    model_version_json,
+    registered_model_json,
+    search_options,
+    search_page_json,
+)
 from registry.validation import parse_version, validate_alias
 
 
@@ -58,19 +63,8 @@ def delete_registered_model(request, ctx, params):
 
 @endpoint(["GET"])
 def search_registered_models(request, ctx, params):
-    models, token = selectors.search_models(
-        ctx,
-        filter_string=params.str("filter"),
-        max_results=params.int("max_results"),
-        order_by=params.list("order_by"),
-        page_token=params.str("page_token"),
-    )
-    result = {}
-    if models:
-        result["registered_models"] = [registered_model_json(m) for m in models]
-    if token:
-        result["next_page_token"] = token
-    return result
+    models, token = selectors.search_models(ctx, **search_options(params))
+    return search_page_json("registered_models", [registered_model_json(m) for m in models], token)
 
 
 @endpoint(["POST", "GET"])

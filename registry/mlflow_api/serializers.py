@@ -1,4 +1,4 @@
-"""Registry objects in the JSON shapes of MLflow's model_registry.proto.
+"""Registry objects in the JSON shapes of MLflow's model_registry.proto, and the search shapes.
 
 Like MLflow's proto JSON, empty lists and unset optional fields are left out; version numbers
 travel as strings, timestamps as integer milliseconds.
@@ -56,3 +56,23 @@ def registered_model_json(model: RegisteredModel) -> dict:
     if aliases:
         data["aliases"] = aliases
     return data
+
+
+def search_page_json(key: str, items: list, token) -> dict:
+    """A search answer: the items under ``key`` and the next page token, each only when present."""
+    result = {}
+    if items:
+        result[key] = items
+    if token:
+        result["next_page_token"] = token
+    return result
+
+
+def search_options(params) -> dict:
+    """The keyword arguments both registry searches take from the request."""
+    return {
+        "filter_string": params.str("filter"),
+        "max_results": params.int("max_results"),
+        "order_by": params.list("order_by"),
+        "page_token": params.str("page_token"),
+    }

@@ -8,7 +8,7 @@ from accounts.permissions import Level
 from experiments.mlflow_api.protocol import endpoint
 from registry import promotion, selectors, services
 from registry.access import access_model_version, access_registered_model, model_level
-from registry.mlflow_api.serializers import model_version_json
+from registry.mlflow_api.serializers import model_version_json, search_options, search_page_json
 from registry.sources import resolve_source
 
 
@@ -79,19 +79,8 @@ def get_model_version_download_uri(request, ctx, params):
 
 @endpoint(["GET"])
 def search_model_versions(request, ctx, params):
-    versions, token = selectors.search_versions(
-        ctx,
-        filter_string=params.str("filter"),
-        max_results=params.int("max_results"),
-        order_by=params.list("order_by"),
-        page_token=params.str("page_token"),
-    )
-    result = {}
-    if versions:
-        result["model_versions"] = [model_version_json(v) for v in versions]
-    if token:
-        result["next_page_token"] = token
-    return result
+    versions, token = selectors.search_versions(ctx, **search_options(params))
+    return search_page_json("model_versions", [model_version_json(v) for v in versions], token)
 
 
 @endpoint(["POST"])

@@ -6,7 +6,10 @@ Every test starts from a clean client: the mlflow client keeps per-process state
 active experiment and run, the server-info cache, autolog patches) that must not leak.
 """
 
+import gc
 import os
+import threading
+import time
 
 # Before mlflow is imported: no usage reporting from test runs.
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -14,8 +17,9 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 import mlflow  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import requests  # noqa: E402
 from mlflow.tracking import fluent  # noqa: E402
-from mlflow.utils import server_info  # noqa: E402
+from mlflow.utils import request_utils, server_info  # noqa: E402
 from sklearn.datasets import load_iris  # noqa: E402
 
 from accounts.models import Role  # noqa: E402
@@ -60,13 +64,35 @@ def clean_mlflow_client(monkeypatch):
     mlflow.set_tracking_uri(None)
 
 
+def _close_client_connections():
+    """Close the client's pooled keep-alive connections and let the server threads serving them end."""
+    request_utils._cached_get_request_session.cache_clear()
+    for obj in gc.get_objects():
+        if isinstance(obj, requests.Session):
+            obj.close()
+    gc.collect()  # streamed responses nobody read to the end still hold their sockets
+    deadline = time.monotonic() + 10
+    while any("process_request_thread" in t.name for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+@pytest.fixture(scope="session")
+def live_server_drained(live_server):
+    """The live server, left only after the client hung up: a request thread still holding a
+    keep-alive connection when the server stops would close SQLite's shared connection from the
+    wrong thread (an error printed at exit)."""
+    yield live_server
+    _close_client_connections()
+
+
 @pytest.fixture
-def warden(live_server, settings, tmp_path, monkeypatch):
+def warden(live_server_drained, settings, tmp_path, monkeypatch):
     """The live server's URL, set as the client's tracking URI; artifacts go to a private folder."""
     settings.ARTIFACT_ROOT = str(tmp_path / "artifact-root")
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", live_server.url)
-    mlflow.set_tracking_uri(live_server.url)
-    return live_server.url
+    url = live_server_drained.url
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", url)
+    mlflow.set_tracking_uri(url)
+    return url
 
 
 @pytest.fixture

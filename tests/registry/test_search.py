@@ -136,6 +136,8 @@ def versions(body):
         ("name = 'Beta'", [("Beta", "2"), ("Beta", "1")]),
         ("name='gamma-clf' AND version_number >= 2", [("gamma-clf", "3"), ("gamma-clf", "2")]),
         ("version_number = 3", [("gamma-clf", "3")]),
+        ("version_number = '3'", [("gamma-clf", "3")]),
+        ("name ILIKE 'beta' AND version_number < 2", [("Beta", "1")]),
         ("version_number != 1 AND name LIKE 'B%'", [("Beta", "2")]),
         ("tags.validated = 'yes'", [("gamma-clf", "2")]),
         ("name IN ('alpha', 'nope')", [("alpha", "1")]),
