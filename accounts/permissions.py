@@ -23,6 +23,7 @@ Two ways to apply the rule, both in SQL:
 """
 
 from enum import IntEnum
+from functools import lru_cache
 
 from django.db.models import Case, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest
@@ -81,8 +82,9 @@ def parse_level(text) -> Level | None:
     return level if level in GRANT_LEVELS else None
 
 
+@lru_cache(maxsize=None)
 def grant_models(model):
-    """The (user grants, team grants) tables of a model, as guardian resolves them."""
+    """The (user grants, team grants) tables of a model, as guardian resolves them (once)."""
     return get_user_obj_perms_model(model), get_group_obj_perms_model(model)
 
 

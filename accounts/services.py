@@ -283,7 +283,11 @@ def service_account_create(*, actor: User | None, workspace: Workspace, username
         raise ServiceError(f"The username '{username}' is taken.", "conflict")
     user = User(username=username, is_service_account=True, default_workspace=workspace)
     user.set_unusable_password()
-    user.save()
+    try:
+        with transaction.atomic():  # a concurrent creation of the same name loses cleanly
+            user.save()
+    except IntegrityError:
+        raise ServiceError(f"The username '{username}' is taken.", "conflict") from None
     Membership.objects.create(user=user, workspace=workspace, role=role)
     return user
 

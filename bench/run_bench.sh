@@ -13,6 +13,9 @@
 #   --warden-workers N   gunicorn workers for Warden (default 2)
 #   --warden-threads N   gthread threads per worker (default 4)
 #   --reset-db           drop and recreate both benchmark databases first
+#   --warden-src DIR     Warden source tree to serve (default: this checkout). Useful to pin a
+#                        commit while others edit the tree: git archive HEAD | tar -x -C DIR
+#   --warden-venv DIR    Python environment with Warden's dependencies (default: <checkout>/.venv)
 #
 # Environment: PGHOST (127.0.0.1), PGPORT (5432), PGUSER (postgres; needs CREATEDB, no password
 # or a ~/.pgpass), MLFLOW_DB (mlflow_bench), WARDEN_DB (warden_bench), MLFLOW_PORT (5055),
@@ -35,7 +38,7 @@ SCRATCH=$(mkdir -p "$1" && cd "$1" && pwd); shift
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 HARNESS=${BENCH_HARNESS:-}
 SIZE=medium; MODES=keepalive,fresh; SERVERS=mlflow,warden; ROUNDS=1
-W_WORKERS=2; W_THREADS=4; RESET=0
+W_WORKERS=2; W_THREADS=4; RESET=0; WARDEN_SRC=$REPO; WARDEN_VENV=$REPO/.venv
 while [ $# -gt 0 ]; do
   case "$1" in
     --harness) HARNESS=$2; shift 2 ;;
@@ -46,6 +49,8 @@ while [ $# -gt 0 ]; do
     --warden-workers) W_WORKERS=$2; shift 2 ;;
     --warden-threads) W_THREADS=$2; shift 2 ;;
     --reset-db) RESET=1; shift ;;
+    --warden-src) WARDEN_SRC=$2; shift 2 ;;
+    --warden-venv) WARDEN_VENV=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; usage ;;
   esac
 done
@@ -77,7 +82,8 @@ if [ ! -x "$MLFLOW_VENV/bin/mlflow" ]; then
   "$PYTHON" -m venv "$MLFLOW_VENV"
   "$MLFLOW_VENV/bin/pip" install -q mlflow==3.17.2 psycopg2-binary requests
 fi
-[ -x "$REPO/.venv/bin/gunicorn" ] || { echo "Warden's venv is missing: $REPO/.venv (pip install -e .)" >&2; exit 2; }
+WARDEN_SRC=$(cd "$WARDEN_SRC" && pwd); WARDEN_VENV=$(cd "$WARDEN_VENV" && pwd)
+[ -x "$WARDEN_VENV/bin/gunicorn" ] || { echo "Warden's venv is missing: $WARDEN_VENV (pip install -e .)" >&2; exit 2; }
 
 db_exists() { [ "$(psql -d postgres -Atc "select 1 from pg_database where datname = '$1'")" = 1 ]; }
 for db in "$MLFLOW_DB" "$WARDEN_DB"; do
@@ -88,9 +94,9 @@ done
 WARDEN_ENV=(DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$WARDEN_DB" WARDEN_SECRET_KEY=bench
             WARDEN_ARTIFACT_ROOT="$SCRATCH/warden-artifacts")
 TOKEN_FILE=$SCRATCH/warden-token.txt
-(cd "$REPO" && env "${WARDEN_ENV[@]}" .venv/bin/python manage.py migrate -v 0)
+(cd "$WARDEN_SRC" && env "${WARDEN_ENV[@]}" "$WARDEN_VENV/bin/python" manage.py migrate -v 0)
 if [ ! -s "$TOKEN_FILE" ] || [ "$RESET" = 1 ]; then
-  (cd "$REPO" && env "${WARDEN_ENV[@]}" .venv/bin/python manage.py bootstrap --admin bench --print-token) > "$TOKEN_FILE"
+  (cd "$WARDEN_SRC" && env "${WARDEN_ENV[@]}" "$WARDEN_VENV/bin/python" manage.py bootstrap --admin bench --print-token) > "$TOKEN_FILE"
 fi
 
 # ---------------------------------------------------------------- servers
@@ -120,8 +126,8 @@ start_server() {  # mlflow|warden ; sets SERVER_PID and URL
       --workers 2 >> "$OUT/server-mlflow.log" 2>&1 &
   else
     URL=http://127.0.0.1:$WARDEN_PORT
-    setsid env -C "$REPO" "${WARDEN_ENV[@]}" WARDEN_BIND="127.0.0.1:$WARDEN_PORT" WARDEN_WORKERS="$W_WORKERS" \
-      WARDEN_THREADS="$W_THREADS" .venv/bin/gunicorn -c config/gunicorn.conf.py config.wsgi \
+    setsid env -C "$WARDEN_SRC" "${WARDEN_ENV[@]}" WARDEN_BIND="127.0.0.1:$WARDEN_PORT" WARDEN_WORKERS="$W_WORKERS" \
+      WARDEN_THREADS="$W_THREADS" "$WARDEN_VENV/bin/gunicorn" -c config/gunicorn.conf.py config.wsgi \
       >> "$OUT/server-warden.log" 2>&1 &
   fi
   SERVER_PID=$!  # setsid execs (no fork): this pid leads the server's own process group
@@ -164,7 +170,7 @@ run_server() {  # server round
 { echo "date: $(date -u +%FT%TZ)"; echo "cpus: $(nproc)"; grep -m1 'model name' /proc/cpuinfo || true
   free -m | sed -n 2p; uname -sr
   psql -d postgres -Atc "select version()"; psql -d postgres -Atc "show autovacuum"
-  echo "warden: $(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?') workers=$W_WORKERS threads=$W_THREADS"
+  echo "warden: source $(basename "$WARDEN_SRC"), checkout HEAD $(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?'), workers=$W_WORKERS threads=$W_THREADS"
   "$MLFLOW_VENV/bin/python" -c "import mlflow, sys; print('mlflow', mlflow.__version__, 'python', sys.version.split()[0])"
 } > "$OUT/machine.txt"
 

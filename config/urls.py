@@ -20,5 +20,6 @@ urlpatterns = [
     path("api/2.0/mlflow-artifacts/", include(MLFLOW_ARTIFACTS)),
     path("ajax-api/2.0/mlflow-artifacts/", include(MLFLOW_ARTIFACTS)),
     path("api/v1/registry/", include("registry.api.urls")),
+    path("api/v1/", include("accounts.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -18,6 +18,7 @@ from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts import routes
 from accounts.authentication import InvalidCredentials, authenticate_request
 from accounts.workspaces import WORKSPACE_HEADER, WorkspaceNotFound, resolve_workspace
 from experiments.errors import MlflowError, denied, invalid, not_found
@@ -274,6 +275,6 @@ def endpoint(methods, *, parse_body=True):
             return json_response(result)
 
         wrapper.mlflow_methods = tuple(methods)
-        return wrapper
+        return routes.mlflow_view(wrapper)  # fail-closed routing: authenticated + access helpers
 
     return decorate

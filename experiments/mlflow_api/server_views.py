@@ -6,6 +6,7 @@ from django.db import connection
 from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
+from accounts.routes import public
 from experiments.mlflow_api.protocol import json_response
 
 try:
@@ -14,6 +15,7 @@ except PackageNotFoundError:  # running from a plain checkout
     WARDEN_VERSION = "0.1.0"
 
 
+@public("a liveness probe for load balancers; answers OK or 503, no data")
 @require_GET
 def health(request):
     try:
@@ -24,11 +26,13 @@ def health(request):
     return HttpResponse("OK", content_type="text/plain")
 
 
+@public("the server version, as MLflow's /version; no data")
 @require_GET
 def version(request):
     return HttpResponse(WARDEN_VERSION, content_type="text/plain")
 
 
+@public("MLflow's server-info: which features the server offers; the client reads it before signing in")
 @require_GET
 def server_info(request):
     return json_response(

@@ -6,6 +6,7 @@ is chosen the same way (``X-MLFLOW-WORKSPACE``, else the token's, else the user'
 
 from rest_framework import status as http_status
 from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -26,6 +27,9 @@ from registry.models import TransitionRequest
 
 
 class RegistryView(APIView):
+    # Fail-closed routing: signed in; the access helpers then decide per model (read-only tokens capped).
+    permission_classes = [IsAuthenticated]
+
     def handle_exception(self, exc):
         if isinstance(exc, MlflowError):
             return Response(exc.as_json(), status=exc.status)
