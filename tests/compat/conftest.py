@@ -68,7 +68,11 @@ def _close_client_connections():
     """Close the client's pooled keep-alive connections and let the server threads serving them end."""
     request_utils._cached_get_request_session.cache_clear()
     for obj in gc.get_objects():
-        if isinstance(obj, requests.Session):
+        try:
+            is_session = isinstance(obj, requests.Session)
+        except ReferenceError:  # a dead weak proxy: nothing to close
+            continue
+        if is_session:
             obj.close()
     gc.collect()  # streamed responses nobody read to the end still hold their sockets
     deadline = time.monotonic() + 10
