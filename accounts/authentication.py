@@ -14,6 +14,7 @@ from rest_framework import authentication, exceptions
 
 from accounts import tokens
 from accounts.models import ApiToken, User
+from audit import context as audit_context
 
 
 class InvalidCredentials(Exception):
@@ -81,13 +82,17 @@ def authenticate_token(raw: str, method: str) -> Principal:
 def authenticate_request(request) -> Principal | None:
     """The principal behind a request, None if anonymous; raises InvalidCredentials."""
     found = credentials_from_header(request.META.get("HTTP_AUTHORIZATION", ""))
+    principal = None
     if found is not None:
         method, raw = found
-        return authenticate_token(raw, method)
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated and user.is_active:
-        return Principal(user=user, token=None, auth_method="session")
-    return None
+        principal = authenticate_token(raw, method)
+    else:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_active:
+            principal = Principal(user=user, token=None, auth_method="session")
+    if principal is not None:
+        audit_context.set_principal(principal)
+    return principal
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
@@ -102,6 +107,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         except InvalidCredentials as exc:
             raise exceptions.AuthenticationFailed(str(exc))
         request._request.warden_principal = principal
+        audit_context.set_principal(principal)
         return principal.user, principal.token
 
     def authenticate_header(self, request):

@@ -6,7 +6,9 @@ A route's decision is one of:
 - ``drf``: a DRF view whose class declares its own ``permission_classes`` (the project default
   does not count: a view must say it);
 - ``public``: marked with ``@public(reason)`` (health, version, server-info, the API schema);
-- ``admin-site``: a view of the Django admin, which checks for an active staff session itself.
+- ``admin-site``: a view of the Django admin, which checks for an active staff session itself;
+- ``page``: a web page made by ``@signed_in_page``: a browser session is required (anonymous
+  visitors are sent to sign in), then the page's selectors and access helpers decide.
 
 ``FailClosedMiddleware`` refuses, before the view runs, any request whose view has no decision,
 and ``tests/governance/test_routes.py`` walks the resolver so such a route never ships.
@@ -18,6 +20,7 @@ MLFLOW = "mlflow"
 DRF = "drf"
 PUBLIC = "public"
 ADMIN_SITE = "admin-site"
+PAGE = "page"
 
 ACCESS_ATTR = "warden_access"
 REASON_ATTR = "warden_public_reason"
@@ -36,6 +39,13 @@ def mark(view, decision: str):
 def mlflow_view(view):
     """For ``@endpoint``: the view authenticates, resolves a workspace and calls access helpers."""
     return mark(view, MLFLOW)
+
+
+def signed_in_page(view):
+    """A server-rendered page: signed-in users only; what it shows is scoped by its selectors."""
+    from django.contrib.auth.decorators import login_required
+
+    return mark(login_required(view), PAGE)
 
 
 def public(reason: str):

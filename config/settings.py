@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "audit.context.AuditContextMiddleware",  # who and where, for the audit events of this request
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -124,7 +125,14 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
+# Longer than the longest task, so a slow task is not delivered twice; a killed worker's task
+# comes back after this long.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("WARDEN_CELERY_VISIBILITY_TIMEOUT", default=4 * 3600)}
+CELERY_TASK_DEFAULT_QUEUE = env.str("WARDEN_CELERY_QUEUE", default="warden")
+CELERY_BEAT_SCHEDULE = {
+    # Seals audit events whose after-commit seal task was lost (broker down, worker killed).
+    "audit-seal-sweep": {"task": "audit.seal_all", "schedule": 60.0},
+}
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -152,6 +160,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {"RoleEnum": "accounts.models.Role"},
 }
+
+# Key of the audit chain's HMAC; empty: derived from the secret key (rotate both together).
+WARDEN_AUDIT_CHAIN_KEY = env.str("WARDEN_AUDIT_CHAIN_KEY", default="")
 
 WARDEN_LOCAL_LOGIN = env.bool("WARDEN_LOCAL_LOGIN", default=True)
 # How long a token's last-used time may lag behind its real last use (one UPDATE per window).
