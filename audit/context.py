@@ -81,3 +81,13 @@ class AuditContextMiddleware:
             response = self.get_response(request)
         response["X-Request-Id"] = ctx.request_id
         return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """A browser session is known once the auth middleware ran: name it as the principal
+        (token authentication, which runs in the view, replaces it)."""
+        user = getattr(request, "user", None)
+        if current().principal is None and user is not None and user.is_authenticated:
+            from accounts.authentication import Principal
+
+            set_principal(Principal(user=user, token=None, auth_method="session"))
+        return None

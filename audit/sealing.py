@@ -28,9 +28,10 @@ def _write_seals(rows: list[tuple[int, int, str, str]]) -> None:
     values = ", ".join(["(CAST(%s AS bigint), CAST(%s AS bigint), CAST(%s AS varchar(64)), CAST(%s AS varchar(64)))"] * len(rows))
     params = [item for row in rows for item in row]
     with connection.cursor() as cursor:
-        cursor.execute(
+        cursor.execute(  # a CTE with a column list: the form both PostgreSQL and SQLite accept
+            f"WITH v(id, seq, prev_hash, hash) AS (VALUES {values}) "
             f"UPDATE {table} SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "
-            f"FROM (VALUES {values}) AS v(id, seq, prev_hash, hash) WHERE {table}.id = v.id AND {table}.hash = ''",
+            f"FROM v WHERE {table}.id = v.id AND {table}.hash = ''",
             params,
         )
 
