@@ -12,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
@@ -28,7 +28,7 @@ from experiments.search.page_tokens import SortKey, paginate
 EVENT_ORDER = [SortKey("id", ascending=False)]  # newest first; ids are unique, so the order is total
 
 
-class FirstRenderer(BaseContentNegotiation):
+class FirstRenderer(DefaultContentNegotiation):
     """These views take a ``format`` parameter of their own (csv, jsonl): it does not pick a
     DRF renderer; answers that are not a file are JSON."""
 
@@ -121,7 +121,6 @@ class VerifyView(AuditView):
 
 class ExportJobListView(AuditView):
     permission_classes = [IsAuthenticated]  # a read-only token may ask for an export: it changes nothing governed
-    content_negotiation_class = FirstRenderer
 
     @extend_schema(responses=s.ExportJobSerializer(many=True))
     def get(self, request):
@@ -178,8 +177,7 @@ class SuperusersOnly(BasePermission):
 
 
 class AuditorsMixin:
-    def workspace_of_view(self):
-        return None
+    """Views of the auditors of ``workspace_of_view()`` (None: the global ones)."""
 
     def listing(self):
         return Response(s.AuditorSerializer(governance.auditors_of(self.workspace_of_view()), many=True).data)
@@ -198,8 +196,14 @@ class AuditorsMixin:
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class GlobalAuditorListView(AuditorsMixin, AuditView):
+class GlobalAuditView(AuditView):
     permission_classes = [IsAuthenticated, TokenCaps, SuperusersOnly]
+
+    def workspace_of_view(self):
+        return None
+
+
+class GlobalAuditorListView(AuditorsMixin, GlobalAuditView):
 
     @extend_schema(responses=s.AuditorSerializer(many=True))
     def get(self, request):
@@ -211,9 +215,7 @@ class GlobalAuditorListView(AuditorsMixin, AuditView):
         return self.grant(request)
 
 
-class GlobalAuditorDetailView(AuditorsMixin, AuditView):
-    permission_classes = [IsAuthenticated, TokenCaps, SuperusersOnly]
-
+class GlobalAuditorDetailView(AuditorsMixin, GlobalAuditView):
     @extend_schema(responses={204: None})
     def delete(self, request, username):
         return self.revoke(request, username)
