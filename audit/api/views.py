@@ -55,7 +55,7 @@ class AuditView(WardenView):
 
 
 class EventListView(AuditView):
-    @extend_schema(parameters=[s.EventListInput], responses=s.EventPageSerializer)
+    @extend_schema(parameters=[s.EventListInput], responses=s.EventPageSerializer, operation_id="audit_events_list")
     def get(self, request):
         """Events in the caller's audit scope, newest first, a page at a time (``next_cursor``)."""
         data, scope, _, events = self.query(request, s.EventListInput)
