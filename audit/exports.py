@@ -121,14 +121,15 @@ def _record_exported(counts: dict, *, detail: dict, actor=None, fallback_workspa
         )
 
 
-def start_stream(queryset, *, fmt: str, filters: dict, workspace=None):
+def start_stream(queryset, *, actor, fmt: str, filters: dict, workspace=None):
     """Count and audit a streamed export, then return its chunks. The rows streamed are those
     counted: events added after the count (this export's own events among them) are left out."""
     stats = list(queryset.order_by().values("workspace_id").annotate(rows=Count("id"), last=Max("id"), slug=Max("workspace_slug")))
     last_id = max((row["last"] for row in stats), default=0)
     counts = {(row["workspace_id"], row["slug"]): row["rows"] for row in stats}
     with transaction.atomic():
-        _record_exported(counts, detail={"format": fmt, "delivery": "stream", "filters": filters}, fallback_workspace=workspace)
+        _record_exported(counts, detail={"format": fmt, "delivery": "stream", "filters": filters}, actor=actor,
+                         fallback_workspace=workspace)
     return CHUNKERS[fmt](rows_of(queryset.filter(id__lte=last_id)))
 
 

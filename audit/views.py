@@ -140,7 +140,7 @@ def export_stream(request):
     data, _, workspace, events, errors = _query(request, ExportInput, params)
     if errors:
         return render(request, "audit/log.html", {"errors": errors, "filters": _filter_params(request), "outcomes": Outcome.values}, status=400)
-    chunks = exports.start_stream(events, fmt=data["format"], filters=selectors.filters_as_json(data), workspace=workspace)
+    chunks = exports.start_stream(events, actor=request.user, fmt=data["format"], filters=selectors.filters_as_json(data), workspace=workspace)
     return export_response(chunks, data["format"])
 
 

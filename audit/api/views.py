@@ -96,7 +96,7 @@ class EventExportView(AuditView):
         """Stream every event matching the filters, oldest first, as CSV or JSON Lines (an attachment)."""
         data, _, workspace, events = self.query(request, s.ExportInput)
         fmt = data["format"]
-        chunks = exports.start_stream(events, fmt=fmt, filters=selectors.filters_as_json(data), workspace=workspace)
+        chunks = exports.start_stream(events, actor=request.user, fmt=fmt, filters=selectors.filters_as_json(data), workspace=workspace)
         return export_response(chunks, fmt)
 
 
