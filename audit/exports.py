@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
@@ -56,9 +56,16 @@ def _cell(value) -> str:
 
 
 def rows_of(queryset):
-    """Tuples of ``EXPORT_FIELDS`` in id order, one server-side-cursor chunk at a time."""
+    """Tuples of ``EXPORT_FIELDS`` in id order, one chunk at a time. On PostgreSQL inside a
+    transaction, so the iterator is a server-side cursor without WITH HOLD (which would make the
+    server materialise the whole result first). SQLite fetches in chunks from its own cursor; a
+    transaction there would take the write lock for the length of the export."""
+    rows = queryset.order_by("id").values_list(*EXPORT_FIELDS)
+    if connection.vendor != "postgresql":
+        yield from rows.iterator(chunk_size=CHUNK)
+        return
     with transaction.atomic():
-        yield from queryset.order_by("id").values_list(*EXPORT_FIELDS).iterator(chunk_size=CHUNK)
+        yield from rows.iterator(chunk_size=CHUNK)
 
 
 class _Line:
