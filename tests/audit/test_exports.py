@@ -126,3 +126,22 @@ def test_a_real_worker_runs_an_export_job(real_worker, rest, auditor, workspace,
     from audit.exports import job_path
 
     job_path(AuditExport.objects.get(pk=job["id"])).unlink()
+
+
+@pytest.mark.postgres_only
+def test_a_streamed_export_reads_through_a_server_side_cursor(rest, auditor, workspace):
+    from django.db import connection
+
+    AuditEvent.objects.bulk_create(
+        [AuditEvent(workspace=workspace, workspace_slug="acme", actor_kind="system", action="run.created", target_id=str(n)) for n in range(1200)]
+    )
+    response = rest(auditor).get("audit/events/export", format="csv", workspace="acme")
+    chunks = iter(response.streaming_content)
+    next(chunks), next(chunks)  # the header and the first rows: the query is open, not finished
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT is_holdable, statement FROM pg_cursors WHERE name LIKE '_django_curs_%%'")
+        [(holdable, statement)] = cursor.fetchall()
+    assert holdable is False and "audit_auditevent" in statement  # a plain cursor in a transaction: no materialised copy
+    rest_rows = b"".join(chunks)
+    assert rest_rows.count(b"\n") + 500 == 1200 + 1  # and the grant of the auditor
+    response.close()

@@ -40,3 +40,22 @@ def test_a_row_forged_by_direct_sql_fails_the_command_naming_the_first_broken_li
     assert f"first broken link at seq {target.seq}, event id {target.pk}: hash does not match" in out.getvalue()
     with pytest.raises(CommandError, match="1 of 3"):
         run()
+
+
+@pytest.mark.postgres_only
+def test_an_inserted_forgery_is_named_by_seq_and_id(log, workspace):
+    last = AuditEvent.objects.filter(workspace=workspace).order_by("-seq").first()
+    with connection.cursor() as cursor:  # INSERT is allowed: the forger makes a row that looks sealed
+        cursor.execute(
+            "INSERT INTO audit_auditevent (time, workspace_id, workspace_slug, actor_name, actor_kind, auth_method, user_agent,"
+            " client_version, request_id, action, target_type, target_id, target_name, changes, outcome, error_code, seq,"
+            " prev_hash, hash) VALUES (now(), %s, 'acme', 'mallory', 'user', '', '', '', '', 'experiment.restored', 'experiment',"
+            " '9', '', '{}', 'success', '', %s, %s, %s) RETURNING id",
+            [workspace.pk, last.seq + 1, last.hash, "0" * 64],
+        )
+        forged_id = cursor.fetchone()[0]
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("audit_verify", stdout=out)
+    assert f"BROKEN  chain {workspace.pk} (workspace acme): first broken link at seq {last.seq + 1}, event id {forged_id}" in out.getvalue()
+    assert out.getvalue().count("OK ") == 2  # the other chains are fine
