@@ -56,6 +56,14 @@ class AuditScope:
     def events(self):
         return AuditEvent.objects.filter(self.q())
 
+    def within(self, other: "AuditScope") -> "AuditScope":
+        """What both scopes allow."""
+        if self.workspace_ids is None:
+            return other
+        if other.workspace_ids is None:
+            return self
+        return AuditScope(self.workspace_ids & other.workspace_ids)
+
     def as_json(self):
         return None if self.workspace_ids is None else sorted(self.workspace_ids)
 

@@ -165,15 +165,39 @@ def file_response(job: AuditExport):
     return response
 
 
+def requester_scope(job: AuditExport) -> AuditScope:
+    """The scope the job was asked with, narrowed to what its requester audits now (a grant
+    revoked since then takes its workspace out of the file, and out of the download)."""
+    from accounts.authentication import Principal
+    from audit.access import scope_of
+
+    now = scope_of(Principal(user=job.requested_by, token=None, auth_method="job"))
+    return AuditScope.from_json(job.scope).within(now)
+
+
+def may_download(job: AuditExport) -> bool:
+    return requester_scope(job) == AuditScope.from_json(job.scope)
+
+
 def job_queryset(job: AuditExport):
-    scope = AuditScope.from_json(job.scope)
+    scope = requester_scope(job)
     filters = dict(job.filters)
     workspace = None
     if filters.get("workspace"):
         workspace = Workspace.objects.filter(slug=filters["workspace"]).first()
         if workspace is None or not scope.covers(workspace.pk):
-            return scope.events().none(), None
-    return events_matching(scope, filters, workspace), workspace
+            return scope, scope.events().none(), None
+    return scope, events_matching(scope, filters, workspace), workspace
+
+
+def _chains_to_verify(scope: AuditScope, workspace, counts) -> list[int]:
+    """The chains the file holds rows of; for an empty file, the chains it was asked about."""
+    keys = {key or 0 for key in counts}
+    if not keys and workspace is not None:
+        keys = {workspace.pk}
+    elif not keys and not scope.is_global:
+        keys = set(scope.workspace_ids)
+    return sorted(keys)
 
 
 def _counting(rows, counts: Counter, slugs: dict):
@@ -188,14 +212,14 @@ def write_job(job_id: int) -> AuditExport:
     """Write a job's file under the private export folder, then its checksum, the verification
     of every chain it covers and its ``audit.exported`` events, in one transaction."""
     with transaction.atomic():
-        job = AuditExport.objects.select_for_update().get(pk=job_id)
+        job = AuditExport.objects.select_for_update().select_related("requested_by").get(pk=job_id)
         if job.status not in (ExportStatus.PENDING, ExportStatus.RUNNING):
             return job  # already done (a redelivered task)
         job.status, job.started_at = ExportStatus.RUNNING, timezone.now()
         job.file_name = f"audit-export-{job.pk}.{job.format}"
         job.save(update_fields=["status", "started_at", "file_name"])
     try:
-        queryset, workspace = job_queryset(job)
+        scope, queryset, workspace = job_queryset(job)
         counts, slugs = Counter(), {}
         digest, size = hashlib.sha256(), 0
         target = job_path(job)
@@ -207,7 +231,7 @@ def write_job(job_id: int) -> AuditExport:
                 digest.update(chunk)
                 size += len(chunk)
         partial.replace(target)
-        chain_keys = sorted({key or 0 for key in counts} or {getattr(workspace, "pk", None) or 0})
+        chain_keys = _chains_to_verify(scope, workspace, counts)
         verification = [{**verify_chain(key).as_dict(), "workspace": _slug_of(key, slugs)} for key in chain_keys]
         with transaction.atomic():
             detail = {"format": job.format, "delivery": "job", "export_id": job.pk, "filters": job.filters, "sha256": digest.hexdigest()}
@@ -219,6 +243,7 @@ def write_job(job_id: int) -> AuditExport:
             )
     except Exception as exc:
         AuditExport.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, finished_at=timezone.now(), error=type(exc).__name__[:500])
+        job_path(job).with_suffix(f".{job.format}.partial").unlink(missing_ok=True)
         raise
     return AuditExport.objects.get(pk=job.pk)
 

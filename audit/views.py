@@ -167,8 +167,8 @@ def export_jobs(request):
 @signed_in_page
 @require_GET
 def export_job_download(request, job_id: int):
-    job = AuditExport.objects.filter(pk=job_id, requested_by=request.user, status=ExportStatus.DONE).first()
-    response = exports.file_response(job) if job else None
+    job = AuditExport.objects.filter(pk=job_id, requested_by=request.user, status=ExportStatus.DONE).select_related("requested_by").first()
+    response = exports.file_response(job) if job and exports.may_download(job) else None
     if response is None:
         raise Http404("Export not found.")
     return response

@@ -142,7 +142,7 @@ class ExportJobListView(AuditView):
 class ExportJobMixin:
     def job(self, request, job_id) -> AuditExport:
         job = AuditExport.objects.select_related("requested_by").filter(pk=job_id, requested_by=request.user).first()
-        if job is None:
+        if job is None or not exports.may_download(job):  # a revoked grant takes its exports along
             raise NotFound(f"Export {job_id} not found.")
         return job
 

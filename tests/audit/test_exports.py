@@ -145,3 +145,15 @@ def test_a_streamed_export_reads_through_a_server_side_cursor(rest, auditor, wor
     rest_rows = b"".join(chunks)
     assert rest_rows.count(b"\n") + 500 == 1200 + 1  # and the grant of the auditor
     response.close()
+
+
+def test_a_revoked_auditor_loses_its_export_jobs(rest, auditor, admin, workspace, log, django_capture_on_commit_callbacks):
+    from audit import governance
+    from audit.exports import job_path, write_job
+
+    job = AuditExport.objects.create(requested_by=auditor, format="csv", filters={}, scope=[workspace.pk])
+    governance.auditor_revoke(actor=admin, user=auditor, workspace=workspace)
+    done = write_job(job.pk)
+    assert done.row_count == 0 and done.verification == []  # the job runs with what its requester audits now
+    assert rest(auditor).get(f"audit/exports/{job.pk}").status_code == 404
+    job_path(done).unlink()
