@@ -105,3 +105,72 @@ class AuditChain(models.Model):
     # Set by the retention purge: where the surviving chain now starts.
     anchor_seq = models.BigIntegerField(default=0)
     anchor_hash = models.CharField(max_length=64, blank=True, default="")
+
+
+class AuditorGrant(models.Model):
+    """The auditor capability: read and export the audit log of one workspace (or, with no
+    workspace, of every workspace and of the events that belong to none).
+
+    It gives no access to experiment data: the tracking API never consults it. Workspace admins
+    grant it for their workspace, superusers grant the global one (and are global auditors
+    implicitly). See ``audit.access`` for why admins themselves need a grant.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="auditor_grants")
+    workspace = models.ForeignKey("accounts.Workspace", null=True, blank=True, on_delete=models.CASCADE, related_name="auditor_grants")
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "workspace"], name="auditor_unique_user_workspace"),
+            models.UniqueConstraint(fields=["user"], condition=models.Q(workspace__isnull=True), name="auditor_unique_user_global"),
+        ]
+
+
+class AuditRetention(models.Model):
+    """How long one workspace keeps its sealed audit events; no row (or no days) keeps them forever."""
+
+    workspace = models.OneToOneField("accounts.Workspace", on_delete=models.CASCADE, related_name="audit_retention")
+    keep_days = models.PositiveIntegerField(null=True, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv"
+    JSONL = "jsonl"
+
+
+class AuditExport(models.Model):
+    """A background export of a range of the log to a private file, with its checksum and the
+    verification of each chain it covers.
+
+    ``scope`` is the workspaces the requester audited when asking (``null``: all of them), so a
+    job never widens what its requester could read.
+    """
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="audit_exports")
+    format = models.CharField(max_length=8, choices=ExportFormat.choices)
+    filters = models.JSONField(default=dict, blank=True)
+    scope = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=ExportStatus.choices, default=ExportStatus.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    row_count = models.BigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True, default="")
+    size = models.BigIntegerField(null=True, blank=True)
+    file_name = models.CharField(max_length=200, blank=True, default="")
+    verification = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["requested_by", "-created_at"], name="audit_export_requester")]

@@ -27,3 +27,18 @@ def seal_chain_soon(chain_key: int) -> None:
         seal_chain.apply_async((chain_key,), retry=False)
     except Exception:  # broker unreachable: the events are safe in the database
         logger.warning("audit: could not enqueue sealing of chain %s; the periodic sweep will seal it", chain_key, exc_info=True)
+
+
+@shared_task(name="audit.run_export", acks_late=True, ignore_result=True)
+def run_export(export_id: int) -> None:
+    from audit.exports import write_job
+
+    write_job(export_id)
+
+
+@shared_task(name="audit.purge_expired", acks_late=True, ignore_result=True)
+def purge_expired() -> int:
+    """Daily: remove sealed events older than each workspace's audit retention."""
+    from audit.retention import purge_expired as purge
+
+    return len(purge())

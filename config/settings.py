@@ -132,6 +132,8 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("WARDEN_CELERY_QUEUE", default="warden")
 CELERY_BEAT_SCHEDULE = {
     # Seals audit events whose after-commit seal task was lost (broker down, worker killed).
     "audit-seal-sweep": {"task": "audit.seal_all", "schedule": 60.0},
+    # Removes sealed audit events older than each workspace's audit retention (default: none).
+    "audit-retention-purge": {"task": "audit.purge_expired", "schedule": 24 * 3600.0},
 }
 
 if REDIS_URL:
@@ -163,6 +165,8 @@ SPECTACULAR_SETTINGS = {
 
 # Key of the audit chain's HMAC; empty: derived from the secret key (rotate both together).
 WARDEN_AUDIT_CHAIN_KEY = env.str("WARDEN_AUDIT_CHAIN_KEY", default="")
+# Where background audit exports write their files (private: owner-only permissions).
+WARDEN_AUDIT_EXPORT_DIR = env.str("WARDEN_AUDIT_EXPORT_DIR", default=str(DATA_DIR / "audit-exports"))
 
 WARDEN_LOCAL_LOGIN = env.bool("WARDEN_LOCAL_LOGIN", default=True)
 # How long a token's last-used time may lag behind its real last use (one UPDATE per window).

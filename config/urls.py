@@ -20,6 +20,9 @@ urlpatterns = [
     path("api/2.0/mlflow-artifacts/", include(MLFLOW_ARTIFACTS)),
     path("ajax-api/2.0/mlflow-artifacts/", include(MLFLOW_ARTIFACTS)),
     path("api/v1/registry/", include("registry.api.urls")),
+    path("api/v1/audit/", include("audit.api.urls")),
+    path("api/v1/", include("audit.api.workspace_urls")),
     path("api/v1/", include("accounts.api.urls")),
+    path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),
 ]

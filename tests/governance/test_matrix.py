@@ -151,6 +151,11 @@ ROUTES = [
     Route("POST", GOV + "/members", Role.ADMIN, "role", {"username": "loner", "role": "viewer"}, ok=201, drf=True),
     Route("POST", GOV + "/teams", Role.ADMIN, "role", {"name": "team-{t.n}"}, ok=201, drf=True),
     Route("GET", GOV + "/service-accounts", Role.ADMIN, "role", drf=True),
+    # the audit log's governance: a workspace's auditors and audit retention
+    Route("GET", GOV + "/auditors", Role.ADMIN, "role", drf=True),
+    Route("POST", GOV + "/auditors", Role.ADMIN, "role", {"username": "loner"}, ok=201, drf=True),
+    Route("GET", GOV + "/audit-retention", Role.VIEWER, "role", drf=True),
+    Route("PUT", GOV + "/audit-retention", Role.ADMIN, "role", {"keep_days": 90}, drf=True),
     Route("GET", "/api/v1/me", None, "auth", drf=True),
     Route("GET", "/api/v1/tokens", None, "auth", drf=True),
 ]
