@@ -95,7 +95,8 @@ def token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        record(actions.TOKEN_REVOKED, actor=actor, **target_of(token), changes={"before": {"revoked": False}, "after": {"revoked": True, **_token_facts(token)}})
+        changes = {"before": {"revoked": False}, "after": {"revoked": True, **_token_facts(token)}}
+        record(actions.TOKEN_REVOKED, actor=actor, **target_of(token), changes=changes)
     return token
 
 
@@ -359,7 +360,10 @@ def service_account_create(*, actor: User | None, workspace: Workspace, username
     except IntegrityError:
         raise ServiceError(f"The username '{username}' is taken.", "conflict") from None
     Membership.objects.create(user=user, workspace=workspace, role=role)
-    record(actions.SERVICE_ACCOUNT_CREATED, actor=actor, **target_of(user, workspace=workspace), changes={"after": {"username": username, "role": role}})
+    record(
+        actions.SERVICE_ACCOUNT_CREATED, actor=actor, **target_of(user, workspace=workspace),
+        changes={"after": {"username": username, "role": role}},
+    )
     return user
 
 

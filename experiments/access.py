@@ -115,4 +115,6 @@ def access_logged_model(ctx, model_id, need: Level) -> LoggedModel:
 
 def require_workspace_level(ctx, need: Level, action: str):
     if workspace_level(ctx) < need:
-        raise denied(f"Permission denied: {action} needs {need.name} in workspace '{ctx.workspace.slug}'.", target=ctx.workspace, need=need)
+        raise denied(
+            f"Permission denied: {action} needs {need.name} in workspace '{ctx.workspace.slug}'.", target=ctx.workspace, need=need
+        )

@@ -120,11 +120,9 @@ def experiment_delete(*, actor, experiment: Experiment) -> Experiment:
     experiment.deleted_time = stamp
     experiment.last_update_time = stamp
     experiment.save(update_fields=["lifecycle_stage", "deleted_time", "last_update_time"])
-    runs = experiment.runs.filter(lifecycle_stage=LifecycleStage.ACTIVE).update(lifecycle_stage=LifecycleStage.DELETED, deleted_time=stamp)
-    record(
-        actions.EXPERIMENT_DELETED, actor=actor, **target_of(experiment),
-        changes={**_stage_change(LifecycleStage.ACTIVE, LifecycleStage.DELETED), "runs_deleted": runs},
-    )
+    experiment.runs.filter(lifecycle_stage=LifecycleStage.ACTIVE).update(lifecycle_stage=LifecycleStage.DELETED, deleted_time=stamp)
+    changes = _stage_change(LifecycleStage.ACTIVE, LifecycleStage.DELETED)
+    record(actions.EXPERIMENT_DELETED, actor=actor, **target_of(experiment), changes=changes)
     return experiment
 
 
@@ -142,15 +140,12 @@ def experiment_restore(*, actor, experiment: Experiment) -> Experiment:
     experiment.deleted_time = None
     experiment.last_update_time = now_ms()
     experiment.save(update_fields=["lifecycle_stage", "deleted_time", "last_update_time"])
-    runs = 0
     if deleted_time is not None:
-        runs = experiment.runs.filter(lifecycle_stage=LifecycleStage.DELETED, deleted_time=deleted_time).update(
+        experiment.runs.filter(lifecycle_stage=LifecycleStage.DELETED, deleted_time=deleted_time).update(
             lifecycle_stage=LifecycleStage.ACTIVE, deleted_time=None
         )
-    record(
-        actions.EXPERIMENT_RESTORED, actor=actor, **target_of(experiment),
-        changes={**_stage_change(LifecycleStage.DELETED, LifecycleStage.ACTIVE), "runs_restored": runs},
-    )
+    changes = _stage_change(LifecycleStage.DELETED, LifecycleStage.ACTIVE)
+    record(actions.EXPERIMENT_RESTORED, actor=actor, **target_of(experiment), changes=changes)
     return experiment
 
 
@@ -422,7 +417,7 @@ def logged_model_finalize(*, actor, model: LoggedModel, status) -> LoggedModel:
     model.status = status
     model.last_updated_timestamp = now_ms()
     model.save(update_fields=["status", "last_updated_timestamp"])
-    record(actions.LOGGED_MODEL_FINALIZED, actor=actor, **target_of(model), changes={"before": {"status": before}, "after": {"status": status}})
+    record(actions.LOGGED_MODEL_FINALIZED, actor=actor, **target_of(model), changes=changed({"status": before}, {"status": status}))
     return model
 
 
@@ -432,7 +427,8 @@ def logged_model_delete(*, actor, model: LoggedModel) -> LoggedModel:
     model.lifecycle_stage = LifecycleStage.DELETED
     model.deleted_time = now_ms()
     model.save(update_fields=["lifecycle_stage", "deleted_time"])
-    record(actions.LOGGED_MODEL_DELETED, actor=actor, **target_of(model), changes=_stage_change(LifecycleStage.ACTIVE, LifecycleStage.DELETED))
+    changes = _stage_change(LifecycleStage.ACTIVE, LifecycleStage.DELETED)
+    record(actions.LOGGED_MODEL_DELETED, actor=actor, **target_of(model), changes=changes)
     return model
 
 

@@ -251,7 +251,9 @@ def request_cancel(*, actor, request: TransitionRequest, comment="") -> Transiti
 
 
 def _version_of(request: TransitionRequest) -> ModelVersion:
-    return request.model_version if TransitionRequest.model_version.is_cached(request) else ModelVersion.objects.get(pk=request.model_version_id)
+    if TransitionRequest.model_version.is_cached(request):
+        return request.model_version
+    return ModelVersion.objects.get(pk=request.model_version_id)
 
 
 @transaction.atomic

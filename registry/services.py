@@ -321,7 +321,8 @@ def alias_set(*, actor, version: ModelVersion, alias) -> RegisteredModelAlias:
         registered_model_id=version.registered_model_id, alias=alias, defaults={"model_version": version}
     )
     if previous != version.version:
-        record(actions.ALIAS_SET, actor=actor, **target_of(version.registered_model), changes=_alias_change(alias, previous, version.version))
+        changes = _alias_change(alias, previous, version.version)
+        record(actions.ALIAS_SET, actor=actor, **target_of(version.registered_model), changes=changes)
     return link
 
 
