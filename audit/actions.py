@@ -64,6 +64,11 @@ TRANSITION_REQUEST_APPROVED = "transition_request.approved"
 TRANSITION_REQUEST_REJECTED = "transition_request.rejected"
 TRANSITION_REQUEST_CANCELLED = "transition_request.cancelled"
 
+# ---------------------------------------------------------------- the Django admin (writes models directly)
+ADMIN_OBJECT_ADDED = "admin.object_added"
+ADMIN_OBJECT_CHANGED = "admin.object_changed"
+ADMIN_OBJECT_DELETED = "admin.object_deleted"
+
 # ---------------------------------------------------------------- access
 # A visible object the caller may not act on (403); outcome "denied".
 ACCESS_DENIED = "access.denied"
