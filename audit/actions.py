@@ -3,9 +3,28 @@
 Code refers to these constants, never to the strings, so an auditor's filter and the code that
 writes the event cannot drift apart, and ``ALL`` is the complete list of what the log can hold.
 Names are ``<target>.<past-tense verb>``.
+
+What is recorded, and what is not:
+- every state change made by a service (``tests/audit/test_coverage.py`` lists them), in its
+  transaction, with ``changes`` holding the before and after of what changed; a call that
+  changes nothing (same name, same role, same alias target, a run updated without ending)
+  records nothing;
+- a run's creation and its ending (FINISHED, FAILED, KILLED); never its metrics, params, tags
+  or artifact uploads: that is tracking data on the hot ingest path (DESIGN §6);
+- a model load: ``model_version.download_uri_resolved`` when the registry resolves
+  ``models:/name/version`` (or ``@alias``), and ``model.downloaded`` when a model's ``MLmodel``
+  descriptor is downloaded from a logged model's or a run's artifacts. Every MLflow loader
+  reads that file once per load, so a load is one event, however many files the model has;
+- a 403 answered by the MLflow API or Warden's API: ``access.denied`` with the target and the
+  level that was missing (``audit.denials``). A 404 is not recorded: invisible and missing
+  objects answer alike and their event would name what the caller may not learn exists;
+- refused credentials: ``auth.token_rejected`` (``accounts.authentication``), one bounded row
+  per refused request; requests without credentials are not recorded;
+- writes made in the Django admin, which bypass the services (``audit.admin_changes``).
 """
 
 # ---------------------------------------------------------------- workspaces and people
+USER_CREATED = "user.created"  # the bootstrap admin (people signing in for the first time: SSO)
 WORKSPACE_CREATED = "workspace.created"
 WORKSPACE_UPDATED = "workspace.updated"
 MEMBERSHIP_ADDED = "membership.added"
