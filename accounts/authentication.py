@@ -145,3 +145,13 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="warden"'
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """DRF's session authentication (with its CSRF check), naming the principal for the audit log."""
+
+    def authenticate(self, request):
+        found = super().authenticate(request)
+        if found is not None:
+            audit_context.set_principal(Principal(user=found[0], token=None, auth_method="session"))
+        return found

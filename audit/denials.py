@@ -38,11 +38,11 @@ def _route(request) -> str:
 
 def record_denied(request, *, target=None, need=None, reason: str = "", workspace=None, error_code: str = "PERMISSION_DENIED"):
     """Append the denial of ``request``; a failure to write it never changes the 403 answer."""
-    ctx = getattr(request, "warden", None)
-    workspace = workspace if workspace is not None else getattr(ctx, "workspace", None)
-    named = target_of(target, workspace=workspace) if target is not None else {"workspace": workspace}
-    changes = {"need": need_name(need), "method": request.method, "route": _route(request), "reason": (reason or "")[:_MAX_REASON]}
     try:
+        ctx = getattr(request, "warden", None)
+        workspace = workspace if workspace is not None else getattr(ctx, "workspace", None)
+        named = target_of(target, workspace=workspace) if target is not None else {"workspace": workspace}
+        changes = {"need": need_name(need), "method": request.method, "route": _route(request), "reason": (reason or "")[:_MAX_REASON]}
         record(actions.ACCESS_DENIED, **named, changes=changes, outcome=Outcome.DENIED, error_code=error_code)
     except Exception:  # the refusal stands; the failure is logged for the operator
         logger.exception("audit: could not record a denial of %s %s", request.method, request.path)

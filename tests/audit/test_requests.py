@@ -69,6 +69,17 @@ def test_basic_auth_is_named_as_such(client, world):
     assert event.auth_method == "basic" and event.actor_kind == ActorKind.TOKEN
 
 
+def test_a_browser_session_on_wardens_api_is_named_as_such(world, client):
+    client.force_login(world.ada)
+    world.mark()
+    response = client.patch("/api/v1/workspaces/acme/members/mia", json.dumps({"role": "viewer"}), content_type="application/json", **MLFLOW_CLIENT)
+    assert response.status_code == 200, response.content
+    [event] = world.events()
+    assert (event.action, event.actor_name, event.actor_kind) == (actions.MEMBERSHIP_ROLE_CHANGED, "ada", ActorKind.USER)
+    assert (event.auth_method, event.token_id, event.request_id) == ("session", None, "req-42")
+    assert event.changes == {"before": {"role": "member"}, "after": {"role": "viewer"}}
+
+
 def test_a_run_ending_over_the_wire_is_one_event(world, as_user):
     api, _ = as_user(world.mia)
     experiment_id = api.post("experiments/create", {"name": "runs"}).json()["experiment_id"]
