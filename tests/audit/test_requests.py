@@ -20,6 +20,7 @@ from experiments import services as tracking
 from experiments.artifacts import services as artifact_services
 from experiments.artifacts.paths import run_artifact_root
 from experiments.models import Experiment, LifecycleStage
+from registry import promotion
 from registry import services as registry_services
 from tests.conftest import WireClient
 
@@ -145,6 +146,24 @@ def test_a_denial_inside_a_transaction_survives_its_rollback(world, as_user):
     assert event.changes["need"] == "MANAGE"
 
 
+def test_a_promotion_held_for_approval_records_the_request_and_the_refusal(world, as_user, client):
+    version = world.version()
+    promotion.protection_set(actor=world.ada, model=version.registered_model, protected=True)
+    api, _ = as_user(world.mia)
+    world.mark()
+    body = {"name": "clf", "version": "1", "stage": "Production", "archive_existing_versions": False}
+    assert api.post("model-versions/transition-stage", body).status_code == 403
+    assert [(e.action, e.outcome) for e in world.events()] == [(actions.TRANSITION_REQUEST_OPENED, "success"), (actions.ACCESS_DENIED, "denied")]
+    request_id = world.events()[0].target_id
+    assert world.events()[1].changes["need"] == "approval"
+    world.mark()
+    response = client.post(f"/api/v1/registry/transition-requests/{request_id}/approve", HTTP_AUTHORIZATION=api.headers["HTTP_AUTHORIZATION"])
+    assert response.status_code == 403  # mia may not approve her own request, whatever her level
+    [event] = world.events()
+    assert (event.action, event.target_type, event.target_id) == (actions.ACCESS_DENIED, "transition_request", request_id)
+    assert event.changes["need"] == "another approver"
+
+
 def test_an_artifact_denial_names_the_run(world, as_user):
     run = world.run()
     artifact_services.artifact_save(actor=world.mia, run=run, path="a.txt", stream=io.BytesIO(b"a"), expected_size=1)
@@ -180,6 +199,21 @@ def test_a_403_on_wardens_api_is_one_denied_event(world, client):
     [event] = world.events()
     assert (event.action, event.outcome, event.actor_name) == (actions.ACCESS_DENIED, "denied", "mia")
     assert (event.target_type, event.target_id, event.changes["need"]) == ("workspace", str(world.workspace.pk), "role admin")
+
+
+def test_a_grant_refused_on_wardens_api_names_the_object_and_the_level(world, client):
+    experiment = world.experiment()
+    _, plaintext = account_services.token_create(actor=None, user=world.vic, name="api")
+    world.mark()
+    response = client.post(
+        f"/api/v1/workspaces/acme/experiments/{experiment.wire_id}/grants", json.dumps({"user": "vic", "level": "MANAGE"}),
+        content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {plaintext}",
+    )
+    assert response.status_code == 403
+    [event] = world.events()
+    assert (event.action, event.target_type, event.target_id, event.changes["need"]) == (
+        actions.ACCESS_DENIED, "experiment", experiment.wire_id, "MANAGE"
+    )
 
 
 def test_a_read_only_token_writing_on_wardens_api_is_denied_and_recorded(world, client):
