@@ -1,6 +1,7 @@
 """Audit fixtures: a workspace with people of each role, their tokens, and tracked objects."""
 
 import io
+import itertools
 
 import pytest
 
@@ -39,6 +40,7 @@ class World:
         self.ada_token, self.ada_secret = account_services.token_create(actor=self.ada, user=self.ada, name="ada-cli")
         self.bot_token, _ = account_services.token_create(actor=self.ada, user=self.bot, name="bot", workspace=workspace)
         self.baseline = 0
+        self._names = itertools.count(1)
 
     def ctx(self, user):
         return context_for(user, self.workspace)
@@ -47,7 +49,7 @@ class World:
         return tracking.experiment_create(actor=self.mia, workspace=self.workspace, name=name)
 
     def run(self, experiment=None):
-        return tracking.run_create(actor=self.mia, experiment=experiment or self.experiment(f"exp-{AuditEvent.objects.count()}"))
+        return tracking.run_create(actor=self.mia, experiment=experiment or self.experiment(f"runs-{next(self._names)}"))
 
     def logged_model(self, run=None):
         run = run or self.run()

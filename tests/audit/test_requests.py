@@ -15,7 +15,7 @@ from accounts import services as account_services
 from accounts.models import ApiToken
 from accounts.permissions import Level
 from audit import actions
-from audit.models import ActorKind, AuditEvent
+from audit.models import ActorKind
 from experiments import services as tracking
 from experiments.artifacts import services as artifact_services
 from experiments.artifacts.paths import run_artifact_root
