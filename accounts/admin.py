@@ -1,13 +1,15 @@
 """Django admin registrations (the site admits superusers only, see ``admin_site``).
 
 Tokens are shown without their digest and cannot be created here: the secret must come from
-``token_create`` so that it is shown once. Grants appear read-only beside their object.
+``token_create`` so that it is shown once. Grants appear read-only beside their object. Every
+write made here is audited (``audit.admin_changes``): the admin bypasses the services.
 """
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from accounts.models import ApiToken, Membership, Team, User, Workspace
+from audit.admin_changes import AuditedAdmin
 
 
 class MembershipInline(admin.TabularInline):
@@ -17,21 +19,21 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class WardenUserAdmin(UserAdmin):
+class WardenUserAdmin(AuditedAdmin, UserAdmin):
     list_display = ["username", "email", "is_active", "is_superuser", "is_service_account", "default_workspace"]
     list_filter = ["is_active", "is_superuser", "is_service_account"]
     fieldsets = UserAdmin.fieldsets + (("Warden", {"fields": ["is_service_account", "default_workspace"]}),)
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(admin.ModelAdmin):
+class WorkspaceAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["slug", "name", "created_at"]
     search_fields = ["slug", "name"]
     inlines = [MembershipInline]
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["workspace", "user", "role", "created_at"]
     list_filter = ["role", "workspace"]
     search_fields = ["user__username", "workspace__slug"]
@@ -39,7 +41,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["name", "workspace", "created_at"]
     list_filter = ["workspace"]
     search_fields = ["name"]
@@ -47,7 +49,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["name", "user", "prefix", "workspace", "read_only", "expires_at", "last_used_at", "revoked_at"]
     list_filter = ["read_only", "workspace"]
     search_fields = ["name", "prefix", "user__username"]
@@ -58,7 +60,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return False
 
 
-class GrantAdmin(admin.ModelAdmin):
+class GrantAdmin(AuditedAdmin, admin.ModelAdmin):
     """Grants are changed through the API (which checks MANAGE and workspace membership)."""
 
     list_display = ["content_object", "permission"]

@@ -14,8 +14,11 @@ from django.utils import timezone
 
 from accounts import tokens
 from accounts.models import ApiToken, Membership, Role, Team, User, Workspace
-from accounts.permissions import GRANT_LEVELS, Level, codename, grant_models
+from accounts.permissions import GRANT_LEVELS, Level, codename, grant_models, level_of_codename
 from accounts.workspaces import SLUG_MAX_LENGTH, is_slug
+from audit import actions
+from audit.services import record
+from audit.targets import changed, target_of
 
 
 class ServiceError(ValueError):
@@ -33,6 +36,7 @@ def workspace_create(*, actor: User | None, slug: str, name: str = "") -> Worksp
         raise ValueError(f"Invalid workspace slug {slug!r}: use 1-{SLUG_MAX_LENGTH} letters, digits, '-' or '_'.")
     workspace = Workspace.objects.create(slug=slug, name=name or slug)
     default_experiment_ensure(workspace=workspace)
+    record(actions.WORKSPACE_CREATED, actor=actor, **target_of(workspace), changes={"after": {"slug": slug, "name": workspace.name}})
     return workspace
 
 
@@ -40,8 +44,20 @@ def workspace_create(*, actor: User | None, slug: str, name: str = "") -> Worksp
 def membership_set(*, actor: User | None, workspace: Workspace, user: User, role: str) -> Membership:
     if role not in Role.values:
         raise ValueError(f"Unknown role {role!r}")
+    before = Membership.objects.select_for_update().filter(user=user, workspace=workspace).values_list("role", flat=True).first()
     membership, _ = Membership.objects.update_or_create(user=user, workspace=workspace, defaults={"role": role})
+    if before is None:
+        record(actions.MEMBERSHIP_ADDED, actor=actor, **target_of(user, workspace=workspace), changes={"after": {"role": role}})
+    elif before != role:
+        _record_role_change(actor, workspace, user, before, role)
     return membership
+
+
+def _record_role_change(actor, workspace, user, before: str, after: str):
+    record(
+        actions.MEMBERSHIP_ROLE_CHANGED, actor=actor, **target_of(user, workspace=workspace),
+        changes={"before": {"role": before}, "after": {"role": after}},
+    )
 
 
 @transaction.atomic
@@ -59,7 +75,19 @@ def token_create(
     token = ApiToken.objects.create(
         user=user, name=name, prefix=prefix, digest=digest, workspace=workspace, read_only=read_only, expires_at=expires_at
     )
+    record(actions.TOKEN_CREATED, actor=actor, **target_of(token), changes={"after": _token_facts(token)})
     return token, plaintext
+
+
+def _token_facts(token: ApiToken) -> dict:
+    """What identifies a token to an auditor: never its secret, only the public lookup prefix."""
+    return {
+        "owner": token.user.get_username(),
+        "prefix": token.prefix,
+        "workspace": token.workspace.slug if token.workspace_id else None,
+        "read_only": token.read_only,
+        "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+    }
 
 
 @transaction.atomic
@@ -67,6 +95,8 @@ def token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        changes = {"before": {"revoked": False}, "after": {"revoked": True, **_token_facts(token)}}
+        record(actions.TOKEN_REVOKED, actor=actor, **target_of(token), changes=changes)
     return token
 
 
@@ -77,8 +107,11 @@ def token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
 def workspace_update(*, actor: User | None, workspace: Workspace, name: str) -> Workspace:
     """Rename a workspace (its display name; the slug clients send in headers stays)."""
     name = _text(name, "name", Workspace._meta.get_field("name").max_length)
+    before = workspace.name
     workspace.name = name
     workspace.save(update_fields=["name"])
+    if before != name:
+        record(actions.WORKSPACE_UPDATED, actor=actor, **target_of(workspace), changes=changed({"name": before}, {"name": name}))
     return workspace
 
 
@@ -96,8 +129,11 @@ def membership_change(*, actor: User | None, workspace: Workspace, user: User, r
         raise ServiceError(f"'{user.get_username()}' is not a member of this workspace.", "not_found")
     if membership.role == Role.ADMIN and role != Role.ADMIN and not _admins_left(workspace, user):
         raise ServiceError("A workspace keeps at least one admin: promote someone else first.", "conflict")
+    before = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
+    if before != role:
+        _record_role_change(actor, workspace, user, before, role)
     return membership
 
 
@@ -122,6 +158,7 @@ def membership_remove(*, actor: User | None, workspace: Workspace, user: User) -
     if user.default_workspace_id == workspace.pk:
         User.objects.filter(pk=user.pk).update(default_workspace=None)
         user.default_workspace = None
+    record(actions.MEMBERSHIP_REMOVED, actor=actor, **target_of(user, workspace=workspace), changes={"before": {"role": membership.role}})
 
 
 # ---------------------------------------------------------------- teams
@@ -140,9 +177,11 @@ def team_create(*, actor: User | None, workspace: Workspace, name: str) -> Team:
     group = Group.objects.create(name=f"team-{uuid.uuid4().hex}")
     try:
         with transaction.atomic():
-            return Team.objects.create(workspace=workspace, name=name, group=group)
+            team = Team.objects.create(workspace=workspace, name=name, group=group)
     except IntegrityError:
         raise ServiceError(f"A team named '{name}' already exists in this workspace.", "conflict") from None
+    record(actions.TEAM_CREATED, actor=actor, **target_of(team), changes={"after": {"name": name}})
+    return team
 
 
 @transaction.atomic
@@ -150,14 +189,19 @@ def team_rename(*, actor: User | None, team: Team, name: str) -> Team:
     name = _text(name, "name", TEAM_NAME_MAX_LENGTH)
     if Team.objects.filter(workspace_id=team.workspace_id, name=name).exclude(pk=team.pk).exists():
         raise ServiceError(f"A team named '{name}' already exists in this workspace.", "conflict")
+    before = team.name
     team.name = name
     team.save(update_fields=["name"])
+    if before != name:
+        record(actions.TEAM_RENAMED, actor=actor, **target_of(team), changes=changed({"name": before}, {"name": name}))
     return team
 
 
 @transaction.atomic
 def team_delete(*, actor: User | None, team: Team) -> None:
     """Deleting the Group deletes the team, its memberships and its grants (all by foreign key)."""
+    members = sorted(team.group.user_set.values_list("username", flat=True))
+    record(actions.TEAM_DELETED, actor=actor, **target_of(team), changes={"before": {"name": team.name, "members": members}})
     team.group.delete()
 
 
@@ -166,7 +210,9 @@ def team_member_add(*, actor: User | None, team: Team, user: User) -> None:
     """Only members of the team's workspace can join it."""
     if not Membership.objects.filter(workspace_id=team.workspace_id, user=user).exists():
         raise ServiceError(f"'{user.get_username()}' is not a member of this workspace.")
-    team.group.user_set.add(user)
+    if not team.group.user_set.filter(pk=user.pk).exists():
+        team.group.user_set.add(user)
+        record(actions.TEAM_MEMBER_ADDED, actor=actor, **target_of(team), changes={"after": {"member": user.get_username()}})
 
 
 @transaction.atomic
@@ -174,6 +220,7 @@ def team_member_remove(*, actor: User | None, team: Team, user: User) -> None:
     if not team.group.user_set.filter(pk=user.pk).exists():
         raise ServiceError(f"'{user.get_username()}' is not in team '{team.name}'.", "not_found")
     team.group.user_set.remove(user)
+    record(actions.TEAM_MEMBER_REMOVED, actor=actor, **target_of(team), changes={"before": {"member": user.get_username()}})
 
 
 # ---------------------------------------------------------------- grants
@@ -233,12 +280,26 @@ def grant_set(*, actor: User | None, obj, level, user: User | None = None, team:
         raise ServiceError(f"Unknown level {level!r}: use one of {', '.join(l.name for l in GRANT_LEVELS)}.")
     level = Level(level)
     principal = _principal(obj, user, team)
-    grant, created = _grant_table(obj, principal).objects.update_or_create(
+    table = _grant_table(obj, principal)
+    before = table.objects.filter(content_object=obj, **principal).values_list("permission__codename", flat=True).first()
+    grant, created = table.objects.update_or_create(
         content_object=obj, **principal, defaults={"permission": _permission(type(obj), level)}
     )
     if level < Level.MANAGE:
         _release_ownership(obj, user)
+    before_level = level_of_codename(before).name if before else None
+    if before_level != level.name:
+        record(
+            actions.GRANT_CREATED if before is None else actions.GRANT_CHANGED,
+            actor=actor,
+            **target_of(obj),
+            changes={"grantee": _grantee(user, team), "before": {"level": before_level}, "after": {"level": level.name}},
+        )
     return grant, created
+
+
+def _grantee(user: User | None, team: Team | None) -> dict:
+    return {"user": user.get_username()} if user is not None else {"team": team.name}
 
 
 @transaction.atomic
@@ -246,10 +307,16 @@ def grant_revoke(*, actor: User | None, obj, user: User | None = None, team: Tea
     if (user is None) == (team is None):
         raise ServiceError("A grant goes to exactly one user or one team.")
     principal = {"user": user} if user is not None else {"group": team.group}
-    deleted, _ = _grant_table(obj, principal).objects.filter(content_object=obj, **principal).delete()
+    rows = _grant_table(obj, principal).objects.filter(content_object=obj, **principal)
+    before = rows.values_list("permission__codename", flat=True).first()
+    deleted, _ = rows.delete()
     if not deleted:
         raise ServiceError("No such grant.", "not_found")
     _release_ownership(obj, user)
+    record(
+        actions.GRANT_REVOKED, actor=actor, **target_of(obj),
+        changes={"grantee": _grantee(user, team), "before": {"level": level_of_codename(before).name}, "after": {"level": None}},
+    )
 
 
 def grant_creator(*, obj, user: User | None) -> None:
@@ -262,6 +329,10 @@ def grant_creator(*, obj, user: User | None) -> None:
         return
     grant_models(type(obj))[0].objects.update_or_create(
         content_object=obj, user=user, defaults={"permission": _permission(type(obj), Level.MANAGE)}
+    )
+    record(
+        actions.GRANT_CREATED, actor=user, **target_of(obj),
+        changes={"grantee": _grantee(user, None), "before": {"level": None}, "after": {"level": Level.MANAGE.name}, "reason": "creator"},
     )
 
 
@@ -289,6 +360,10 @@ def service_account_create(*, actor: User | None, workspace: Workspace, username
     except IntegrityError:
         raise ServiceError(f"The username '{username}' is taken.", "conflict") from None
     Membership.objects.create(user=user, workspace=workspace, role=role)
+    record(
+        actions.SERVICE_ACCOUNT_CREATED, actor=actor, **target_of(user, workspace=workspace),
+        changes={"after": {"username": username, "role": role}},
+    )
     return user
 
 
@@ -297,9 +372,14 @@ def service_account_deactivate(*, actor: User | None, user: User) -> User:
     """Deactivate a service account and revoke its tokens; its history (runs, audit) stays."""
     if not user.is_service_account:
         raise ServiceError(f"'{user.get_username()}' is not a service account.")
+    was_active = user.is_active
     User.objects.filter(pk=user.pk).update(is_active=False)
     user.is_active = False
-    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    record(
+        actions.SERVICE_ACCOUNT_DEACTIVATED, actor=actor, **target_of(user, workspace=user.default_workspace),
+        changes={"before": {"active": was_active}, "after": {"active": False}, "tokens_revoked": revoked},
+    )
     return user
 
 

@@ -18,12 +18,20 @@ def experiment_level(ctx, experiment: Experiment) -> Level:
     return level_on(ctx, experiment)
 
 
-def check_level(level: Level, need: Level, what: str, missing: str):
-    """``missing`` is the very message a non-existent object gets, so invisibility reveals nothing."""
+def check_level(level: Level, need: Level, what: str, missing: str, target=None):
+    """``missing`` is the very message a non-existent object gets, so invisibility reveals nothing.
+    ``target``, the visible object, is named in the audit event of a denial."""
     if level < Level.READ:
         raise not_found(missing)
     if level < need:
-        raise denied(f"Permission denied: this action needs {need.name} on {what}.")
+        raise denied(f"Permission denied: this action needs {need.name} on {what}.", target=target, need=need)
+
+
+def placed(experiment: Experiment, ctx) -> Experiment:
+    """The experiment was fetched within ctx.workspace: keep it, so naming it costs no query."""
+    if experiment is not None:
+        experiment.workspace = ctx.workspace
+    return experiment
 
 
 def parse_experiment_id(experiment_id) -> int | None:
@@ -46,8 +54,8 @@ def experiment_by_wire_id(ctx, experiment_id):
     pk = parse_experiment_id(experiment_id)
     queryset = experiments_in_workspace(ctx)
     if pk is None:
-        return queryset.filter(is_default=True).first() or ensure_default_experiment(ctx.workspace)
-    return queryset.filter(pk=pk).first()
+        return placed(queryset.filter(is_default=True).first() or ensure_default_experiment(ctx.workspace), ctx)
+    return placed(queryset.filter(pk=pk).first(), ctx)
 
 
 def ensure_default_experiment(workspace) -> Experiment:
@@ -61,16 +69,19 @@ def access_experiment(ctx, experiment_id, need: Level) -> Experiment:
     if experiment is None:
         raise not_found(f"Could not find experiment with ID {experiment_id}")
     check_level(
-        experiment_level(ctx, experiment), need, f"experiment {experiment_id}", f"Could not find experiment with ID {experiment_id}"
+        experiment_level(ctx, experiment), need, f"experiment {experiment_id}", f"Could not find experiment with ID {experiment_id}",
+        experiment,
     )
     return experiment
 
 
 def access_experiment_by_name(ctx, name: str, need: Level) -> Experiment:
-    experiment = experiments_in_workspace(ctx).filter(name=name).first()
+    experiment = placed(experiments_in_workspace(ctx).filter(name=name).first(), ctx)
     if experiment is None or experiment_level(ctx, experiment) < Level.READ:
         raise not_found(f"Could not find experiment with name '{name}'")
-    check_level(experiment_level(ctx, experiment), need, f"experiment '{name}'", f"Could not find experiment with name '{name}'")
+    check_level(
+        experiment_level(ctx, experiment), need, f"experiment '{name}'", f"Could not find experiment with name '{name}'", experiment
+    )
     return experiment
 
 
@@ -82,8 +93,8 @@ def access_run(ctx, run_id, need: Level) -> Run:
     run = with_granted_level(ctx, runs, Experiment, "experiment_id").first()
     if run is None:
         raise not_found(f"Run with id={run_id} not found")
-    carry_granted_level(run, run.experiment)
-    check_level(experiment_level(ctx, run.experiment), need, f"run {run_id}", f"Run with id={run_id} not found")
+    carry_granted_level(run, placed(run.experiment, ctx))
+    check_level(experiment_level(ctx, run.experiment), need, f"run {run_id}", f"Run with id={run_id} not found", run)
     return run
 
 
@@ -94,13 +105,16 @@ def access_logged_model(ctx, model_id, need: Level) -> LoggedModel:
     model = with_granted_level(ctx, models, Experiment, "experiment_id").first()
     if model is None:  # deleted logged models are gone for the API, as in MLflow
         raise not_found(f"Logged model with ID '{model_id}' not found.")
-    carry_granted_level(model, model.experiment)
+    carry_granted_level(model, placed(model.experiment, ctx))
     check_level(
-        experiment_level(ctx, model.experiment), need, f"logged model {model_id}", f"Logged model with ID '{model_id}' not found."
+        experiment_level(ctx, model.experiment), need, f"logged model {model_id}", f"Logged model with ID '{model_id}' not found.",
+        model,
     )
     return model
 
 
 def require_workspace_level(ctx, need: Level, action: str):
     if workspace_level(ctx) < need:
-        raise denied(f"Permission denied: {action} needs {need.name} in workspace '{ctx.workspace.slug}'.")
+        raise denied(
+            f"Permission denied: {action} needs {need.name} in workspace '{ctx.workspace.slug}'.", target=ctx.workspace, need=need
+        )

@@ -16,6 +16,10 @@ STATUS_BY_CODE = {
 
 
 class MlflowError(Exception):
+    # A denial names what was refused and the level it needed; the API boundary audits it.
+    target = None
+    need = None
+
     def __init__(self, message: str, error_code: str = "INVALID_PARAMETER_VALUE"):
         super().__init__(message)
         self.message = message
@@ -41,8 +45,11 @@ def already_exists(message: str) -> MlflowError:
     return MlflowError(message, "RESOURCE_ALREADY_EXISTS")
 
 
-def denied(message: str = "Permission denied") -> MlflowError:
-    return MlflowError(message, "PERMISSION_DENIED")
+def denied(message: str = "Permission denied", *, target=None, need=None) -> MlflowError:
+    """403 for a visible ``target``; ``need`` is the level (or the condition) it lacked."""
+    error = MlflowError(message, "PERMISSION_DENIED")
+    error.target, error.need = target, need
+    return error
 
 
 def invalid_state(message: str) -> MlflowError:

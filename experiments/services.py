@@ -11,6 +11,9 @@ import uuid
 from django.db import IntegrityError, transaction
 
 from accounts.services import grant_creator
+from audit import actions
+from audit.services import record
+from audit.targets import changed, target_of
 from experiments import ingest
 from experiments.errors import already_exists, invalid, invalid_state, not_found
 from experiments.models import (
@@ -77,6 +80,7 @@ def experiment_create(*, actor, workspace, name, tags=(), artifact_location=None
             )
             ExperimentTag.objects.bulk_create([ExperimentTag(experiment=experiment, key=k, value=v) for k, v in dict(tag_rows).items()])
             grant_creator(obj=experiment, user=actor)  # the creator manages it: an explicit, revocable grant
+            record(actions.EXPERIMENT_CREATED, actor=actor, **target_of(experiment), changes={"after": {"name": name}})
     except IntegrityError:
         raise already_exists(f"Experiment '{name}' already exists.")
     return experiment
@@ -88,12 +92,18 @@ def experiment_rename(*, actor, experiment: Experiment, new_name) -> Experiment:
         raise invalid_state("Cannot rename a non-active experiment.")
     if new_name == experiment.name:
         return experiment
+    old_name = experiment.name
     try:
         with transaction.atomic():
             experiment.name = new_name
             experiment.last_update_time = now_ms()
             experiment.save(update_fields=["name", "last_update_time"])
+            record(
+                actions.EXPERIMENT_RENAMED, actor=actor, **target_of(experiment),
+                changes=changed({"name": old_name}, {"name": new_name}),
+            )
     except IntegrityError:
+        experiment.name = old_name
         raise already_exists(f"Experiment '{new_name}' already exists.")
     return experiment
 
@@ -111,7 +121,13 @@ def experiment_delete(*, actor, experiment: Experiment) -> Experiment:
     experiment.last_update_time = stamp
     experiment.save(update_fields=["lifecycle_stage", "deleted_time", "last_update_time"])
     experiment.runs.filter(lifecycle_stage=LifecycleStage.ACTIVE).update(lifecycle_stage=LifecycleStage.DELETED, deleted_time=stamp)
+    changes = _stage_change(LifecycleStage.ACTIVE, LifecycleStage.DELETED)
+    record(actions.EXPERIMENT_DELETED, actor=actor, **target_of(experiment), changes=changes)
     return experiment
+
+
+def _stage_change(before: str, after: str) -> dict:
+    return {"before": {"lifecycle_stage": before}, "after": {"lifecycle_stage": after}}
 
 
 @transaction.atomic
@@ -128,6 +144,8 @@ def experiment_restore(*, actor, experiment: Experiment) -> Experiment:
         experiment.runs.filter(lifecycle_stage=LifecycleStage.DELETED, deleted_time=deleted_time).update(
             lifecycle_stage=LifecycleStage.ACTIVE, deleted_time=None
         )
+    changes = _stage_change(LifecycleStage.DELETED, LifecycleStage.ACTIVE)
+    record(actions.EXPERIMENT_RESTORED, actor=actor, **target_of(experiment), changes=changes)
     return experiment
 
 
@@ -186,6 +204,7 @@ def run_create(*, actor, experiment: Experiment, run_name=None, start_time=None,
             start_time=start_time if start_time is not None else now_ms(),
         )
         RunTag.objects.bulk_create([RunTag(run=run, key=k, value=v) for k, v in tag_rows.items()])
+        record(actions.RUN_CREATED, actor=actor, **target_of(run), changes={"after": {"name": run_name, "experiment": experiment.wire_id}})
     run.experiment = experiment
     return run
 
@@ -199,6 +218,7 @@ def require_active_run(run: Run):
 def run_update(*, actor, run: Run, status=None, end_time=None, run_name=None) -> Run:
     require_active_run(run)
     fields = []
+    before_status = run.status
     if status is not None:
         if status not in RunStatus.values:
             raise invalid(f"Invalid run status '{status}'.")
@@ -215,7 +235,13 @@ def run_update(*, actor, run: Run, status=None, end_time=None, run_name=None) ->
         RunTag.objects.update_or_create(run=run, key=RUN_NAME_TAG, defaults={"value": run_name})
     if fields:
         run.save(update_fields=fields)
+    if run.status in _RUN_ENDINGS and run.status != before_status:
+        record(_RUN_ENDINGS[run.status], actor=actor, **target_of(run), changes=changed({"status": before_status}, {"status": run.status}))
     return run
+
+
+# Only a run's ending is audited; intermediate updates (its name, RUNNING again) are tracking data.
+_RUN_ENDINGS = {RunStatus.FINISHED: actions.RUN_FINISHED, RunStatus.FAILED: actions.RUN_FAILED, RunStatus.KILLED: actions.RUN_KILLED}
 
 
 @transaction.atomic
@@ -224,6 +250,7 @@ def run_delete(*, actor, run: Run) -> Run:
         run.lifecycle_stage = LifecycleStage.DELETED
         run.deleted_time = now_ms()
         run.save(update_fields=["lifecycle_stage", "deleted_time"])
+        record(actions.RUN_DELETED, actor=actor, **target_of(run), changes=_stage_change(LifecycleStage.ACTIVE, LifecycleStage.DELETED))
     return run
 
 
@@ -235,6 +262,7 @@ def run_restore(*, actor, run: Run) -> Run:
         run.lifecycle_stage = LifecycleStage.ACTIVE
         run.deleted_time = None
         run.save(update_fields=["lifecycle_stage", "deleted_time"])
+        record(actions.RUN_RESTORED, actor=actor, **target_of(run), changes=_stage_change(LifecycleStage.DELETED, LifecycleStage.ACTIVE))
     return run
 
 
@@ -367,6 +395,10 @@ def logged_model_create(
         )
         LoggedModelParam.objects.bulk_create([LoggedModelParam(logged_model=model, key=k, value=v) for k, v in param_rows.items()])
         LoggedModelTag.objects.bulk_create([LoggedModelTag(logged_model=model, key=k, value=v) for k, v in tag_rows.items()])
+        record(
+            actions.LOGGED_MODEL_CREATED, actor=actor, **target_of(model),
+            changes={"after": {"name": name, "experiment": experiment.wire_id, "source_run": source_run.run_uuid if source_run else None}},
+        )
     model.experiment = experiment
     return model
 
@@ -381,9 +413,11 @@ def logged_model_finalize(*, actor, model: LoggedModel, status) -> LoggedModel:
     _require_active_model(model)
     if status not in (LoggedModelStatus.READY, LoggedModelStatus.UPLOAD_FAILED):
         raise invalid(f"Invalid status '{status}': must be LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED.")
+    before = model.status
     model.status = status
     model.last_updated_timestamp = now_ms()
     model.save(update_fields=["status", "last_updated_timestamp"])
+    record(actions.LOGGED_MODEL_FINALIZED, actor=actor, **target_of(model), changes=changed({"status": before}, {"status": status}))
     return model
 
 
@@ -393,6 +427,8 @@ def logged_model_delete(*, actor, model: LoggedModel) -> LoggedModel:
     model.lifecycle_stage = LifecycleStage.DELETED
     model.deleted_time = now_ms()
     model.save(update_fields=["lifecycle_stage", "deleted_time"])
+    changes = _stage_change(LifecycleStage.ACTIVE, LifecycleStage.DELETED)
+    record(actions.LOGGED_MODEL_DELETED, actor=actor, **target_of(model), changes=changes)
     return model
 
 

@@ -39,7 +39,8 @@ def access_registered_model(ctx, name, need: Level, *, for_update: bool = False)
     model = queryset.first()
     if model is None:
         raise model_not_found(name)
-    check_level(model_level(ctx, model), need, f"registered model '{name}'", model_not_found(name).message)
+    model.workspace = ctx.workspace  # fetched within it; naming the model in the audit log needs no query
+    check_level(model_level(ctx, model), need, f"registered model '{name}'", model_not_found(name).message, model)
     return model
 
 
@@ -53,28 +54,33 @@ def access_model_version(ctx, name, version, need: Level) -> ModelVersion:
     model_version = with_granted_level(ctx, versions, RegisteredModel, "registered_model_id").first()
     if model_version is not None:
         carry_granted_level(model_version, model_version.registered_model)
+        model_version.registered_model.workspace = ctx.workspace
     if model_version is None:
         # Tell a missing version of a visible model apart from an invisible model only when
         # the caller can see the model anyway.
         access_registered_model(ctx, name, Level.READ)
         raise version_not_found(name, number)
     check_level(
-        model_level(ctx, model_version.registered_model), need, f"registered model '{name}'", model_not_found(name).message
+        model_level(ctx, model_version.registered_model), need, f"registered model '{name}'", model_not_found(name).message,
+        model_version,
     )
     return model_version
 
 
 def require_model_create(ctx):
     if workspace_level(ctx) < Level.EDIT:
-        raise denied(f"Permission denied: creating a registered model needs EDIT in workspace '{ctx.workspace.slug}'.")
+        raise denied(
+            f"Permission denied: creating a registered model needs EDIT in workspace '{ctx.workspace.slug}'.",
+            target=ctx.workspace, need=Level.EDIT,
+        )
 
 
 def require_level(ctx, model: RegisteredModel, need: Level, action: str):
     """For a model already fetched: 403 when the caller holds less than ``need``."""
     level = model_level(ctx, model)
     if level < need:
-        check_level(level, need, f"registered model '{model.name}'", model_not_found(model.name).message)
-        raise denied(f"Permission denied: {action} needs {need.name} on registered model '{model.name}'.")
+        check_level(level, need, f"registered model '{model.name}'", model_not_found(model.name).message, model)
+        raise denied(f"Permission denied: {action} needs {need.name} on registered model '{model.name}'.", target=model, need=need)
 
 
 def access_transition_request(ctx, request_id, need: Level):
@@ -86,8 +92,11 @@ def access_transition_request(ctx, request_id, need: Level):
     if request is None:
         raise not_found(f"Transition request {request_id} not found.")
     carry_granted_level(request, request.registered_model)
+    request.registered_model.workspace = ctx.workspace
     level = model_level(ctx, request.registered_model)
     if level < Level.READ:
         raise not_found(f"Transition request {request_id} not found.")
-    check_level(level, need, f"registered model '{request.registered_model.name}'", f"Transition request {request_id} not found.")
+    check_level(
+        level, need, f"registered model '{request.registered_model.name}'", f"Transition request {request_id} not found.", request
+    )
     return request

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 
 from accounts.permissions import Level
+from audit import actions
+from audit.services import record
+from audit.targets import target_of
 from experiments.errors import MlflowError, denied, invalid, invalid_state, not_found
 from registry import services
 from registry.models import ModelVersion, RegisteredModel, RegisteredModelAlias, Stage, TransitionRequest
@@ -53,7 +56,8 @@ def pending_error(outcome: Outcome) -> MlflowError:
     return denied(
         f"Registered model '{model.name}' is protected: {what} needs approval by a second person with MANAGE. "
         f"{state} transition request {request.pk}; approve it with "
-        f"POST /api/v1/registry/transition-requests/{request.pk}/approve."
+        f"POST /api/v1/registry/transition-requests/{request.pk}/approve.",
+        target=outcome.version, need="approval",
     )
 
 
@@ -85,7 +89,18 @@ def _open_request(*, actor, version, kind, to_stage="", alias="", archive=False,
     except IntegrityError:  # a concurrent identical request won
         return TransitionRequest.objects.get(status=TransitionRequest.Status.PENDING, **fields), False
     request.registered_model = version.registered_model
+    record(actions.TRANSITION_REQUEST_OPENED, actor=actor, **target_of(request), changes={"after": _request_facts(request, version)})
     return request, True
+
+
+def _request_facts(request: TransitionRequest, version: ModelVersion) -> dict:
+    """What a request asks for; the target is the request, these name the version and the change."""
+    facts = {"version": version.version, "status": request.status, "requested_by": request.requested_by_name}
+    if request.kind == TransitionRequest.Kind.STAGE:
+        facts.update(to_stage=request.to_stage, archive_existing_versions=request.archive_existing_versions)
+    else:
+        facts["alias"] = request.alias
+    return facts
 
 
 def _already_in_production(version: ModelVersion, archive: bool) -> bool:
@@ -117,7 +132,8 @@ def stage_transition(*, actor, level: Level, version: ModelVersion, stage, archi
         if level < need:
             raise denied(
                 f"Permission denied: moving version {version.version} to {stage} needs {need.name} on "
-                f"registered model '{model.name}'."
+                f"registered model '{model.name}'.",
+                target=version, need=need,
             )
         if model.protected and stage == Stage.PRODUCTION and not _already_in_production(version, archive_existing_versions):
             request, created = _open_request(
@@ -177,13 +193,23 @@ def _locked_pending(request: TransitionRequest) -> TransitionRequest:
     return locked
 
 
-def _decide(locked: TransitionRequest, *, actor, status, comment):
+_DECISIONS = {
+    TransitionRequest.Status.APPROVED: actions.TRANSITION_REQUEST_APPROVED,
+    TransitionRequest.Status.REJECTED: actions.TRANSITION_REQUEST_REJECTED,
+    TransitionRequest.Status.CANCELLED: actions.TRANSITION_REQUEST_CANCELLED,
+}
+
+
+def _decide(locked: TransitionRequest, *, actor, status, comment, version: ModelVersion):
+    before = locked.status
     locked.status = status
     locked.decided_by = actor
     locked.decided_by_name = services.actor_name(actor)
     locked.decision_comment = _comment(comment)
     locked.decided_timestamp = services.now_ms()
     locked.save(update_fields=["status", "decided_by", "decided_by_name", "decision_comment", "decided_timestamp"])
+    facts = _request_facts(locked, version)
+    record(_DECISIONS[status], actor=actor, **target_of(locked), changes={"before": {"status": before}, "after": facts})
     return locked
 
 
@@ -192,7 +218,10 @@ def request_approve(*, actor, request: TransitionRequest, comment="") -> Transit
     """Four eyes: the approver (who holds MANAGE, checked by the caller) is not the requester."""
     locked = _locked_pending(request)
     if locked.requested_by_id is not None and actor is not None and locked.requested_by_id == actor.pk:
-        raise denied("Four-eyes rule: a transition request must be approved by someone other than its requester.")
+        raise denied(
+            "Four-eyes rule: a transition request must be approved by someone other than its requester.",
+            target=locked, need="another approver",
+        )
     version = ModelVersion.objects.get(pk=locked.model_version_id)
     if version.deleted:
         raise invalid_state(f"Transition request {locked.pk} names a deleted model version.")
@@ -203,13 +232,13 @@ def request_approve(*, actor, request: TransitionRequest, comment="") -> Transit
         )
     else:
         services.alias_set(actor=actor, version=version, alias=locked.alias)
-    return _decide(locked, actor=actor, status=TransitionRequest.Status.APPROVED, comment=comment)
+    return _decide(locked, actor=actor, status=TransitionRequest.Status.APPROVED, comment=comment, version=version)
 
 
 @transaction.atomic
 def request_reject(*, actor, request: TransitionRequest, comment="") -> TransitionRequest:
     locked = _locked_pending(request)
-    return _decide(locked, actor=actor, status=TransitionRequest.Status.REJECTED, comment=comment)
+    return _decide(locked, actor=actor, status=TransitionRequest.Status.REJECTED, comment=comment, version=_version_of(locked))
 
 
 @transaction.atomic
@@ -217,8 +246,14 @@ def request_cancel(*, actor, request: TransitionRequest, comment="") -> Transiti
     """Only the requester withdraws a request; others reject it."""
     locked = _locked_pending(request)
     if actor is None or locked.requested_by_id != actor.pk:
-        raise denied("Only the requester can cancel a transition request; others may reject it.")
-    return _decide(locked, actor=actor, status=TransitionRequest.Status.CANCELLED, comment=comment)
+        raise denied("Only the requester can cancel a transition request; others may reject it.", target=locked, need="requester")
+    return _decide(locked, actor=actor, status=TransitionRequest.Status.CANCELLED, comment=comment, version=_version_of(locked))
+
+
+def _version_of(request: TransitionRequest) -> ModelVersion:
+    if TransitionRequest.model_version.is_cached(request):
+        return request.model_version
+    return ModelVersion.objects.get(pk=request.model_version_id)
 
 
 @transaction.atomic
@@ -227,6 +262,7 @@ def protection_set(*, actor, model: RegisteredModel, protected: bool, protected_
     if not isinstance(protected, bool):
         raise invalid("'protected' must be a boolean.")
     locked = services.lock_model(model)
+    before = {"protected": locked.protected, "protected_aliases": list(locked.protected_aliases or [])}
     fields = ["protected", "last_updated_timestamp"]
     if protected_aliases is not None:
         if not isinstance(protected_aliases, list) or len(protected_aliases) > MAX_PROTECTED_ALIASES:
@@ -236,4 +272,7 @@ def protection_set(*, actor, model: RegisteredModel, protected: bool, protected_
     locked.protected = protected
     locked.last_updated_timestamp = services.now_ms()
     locked.save(update_fields=fields)
+    after = {"protected": locked.protected, "protected_aliases": list(locked.protected_aliases or [])}
+    if after != before:
+        record(actions.REGISTERED_MODEL_PROTECTION_CHANGED, actor=actor, **target_of(locked), changes={"before": before, "after": after})
     return locked

@@ -12,6 +12,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from accounts.services import grant_creator
+from audit import actions
+from audit.services import record
+from audit.targets import changed, target_of
 from experiments.errors import already_exists, invalid, invalid_state, not_found
 from registry.models import (
     ModelVersion,
@@ -51,6 +54,8 @@ def lock_model(model: RegisteredModel) -> RegisteredModel:
     locked = RegisteredModel.objects.select_for_update().filter(pk=model.pk).first()
     if locked is None:
         raise not_found(f"Registered Model with name={model.name} not found")
+    if RegisteredModel.workspace.is_cached(model):
+        locked.workspace = model.workspace  # the audit event names it without another query
     return locked
 
 
@@ -79,6 +84,7 @@ def registered_model_create(*, actor, workspace, name, description=None, tags=No
                 [RegisteredModelTag(registered_model=model, key=k, value=v) for k, v in tag_values.items()]
             )
             grant_creator(obj=model, user=actor)  # the creator manages it: an explicit, revocable grant
+            record(actions.REGISTERED_MODEL_CREATED, actor=actor, **target_of(model), changes={"after": {"name": name}})
     except IntegrityError:
         raise already_exists(f"Registered Model (name={name}) already exists.")
     return model
@@ -86,9 +92,15 @@ def registered_model_create(*, actor, workspace, name, description=None, tags=No
 
 @transaction.atomic
 def registered_model_update(*, actor, model: RegisteredModel, description) -> RegisteredModel:
+    before = model.description
     model.description = validate_description(description)
     model.last_updated_timestamp = now_ms()
     model.save(update_fields=["description", "last_updated_timestamp"])
+    if before != model.description:
+        record(
+            actions.REGISTERED_MODEL_UPDATED, actor=actor, **target_of(model),
+            changes=changed({"description": before}, {"description": model.description}),
+        )
     return model
 
 
@@ -101,6 +113,10 @@ def registered_model_rename(*, actor, model: RegisteredModel, new_name) -> Regis
         with transaction.atomic():
             RegisteredModel.objects.filter(pk=model.pk).update(name=new_name, last_updated_timestamp=stamp)
             ModelVersion.objects.filter(registered_model=model, deleted=False).update(last_updated_timestamp=stamp)
+            record(
+                actions.REGISTERED_MODEL_RENAMED, actor=actor, **{**target_of(model), "target_name": new_name},
+                changes=changed({"name": model.name}, {"name": new_name}),
+            )
     except IntegrityError:
         raise already_exists(f"Registered Model (name={new_name}) already exists.")
     model.name, model.last_updated_timestamp = new_name, stamp
@@ -115,6 +131,7 @@ def registered_model_delete(*, actor, model: RegisteredModel) -> None:
             f"Registered model '{model.name}' is protected and cannot be deleted. "
             "Someone with MANAGE must lift the protection first."
         )
+    record(actions.REGISTERED_MODEL_DELETED, actor=actor, **target_of(model), changes={"before": {"name": model.name}})
     locked.delete()
 
 
@@ -122,13 +139,23 @@ def registered_model_delete(*, actor, model: RegisteredModel) -> None:
 def registered_model_tag_set(*, actor, model: RegisteredModel, key, value) -> None:
     key, value = validate_tag(key, value)
     lock_model(model)
+    before = RegisteredModelTag.objects.filter(registered_model=model, key=key).values_list("value", flat=True).first()
     RegisteredModelTag.objects.update_or_create(registered_model=model, key=key, defaults={"value": value})
+    if before != value:
+        record(actions.REGISTERED_MODEL_TAG_SET, actor=actor, **target_of(model), changes=_tag_change(key, before, value))
+
+
+def _tag_change(key, before, after) -> dict:
+    return {"key": key, "before": {"value": before}, "after": {"value": after}}
 
 
 @transaction.atomic
 def registered_model_tag_delete(*, actor, model: RegisteredModel, key) -> None:
     key, _ = validate_tag(key, "")
-    RegisteredModelTag.objects.filter(registered_model=model, key=key).delete()
+    rows = RegisteredModelTag.objects.filter(registered_model=model, key=key)
+    before = rows.values_list("value", flat=True).first()
+    if rows.delete()[0]:
+        record(actions.REGISTERED_MODEL_TAG_DELETED, actor=actor, **target_of(model), changes=_tag_change(key, before, None))
 
 
 # ---------------------------------------------------------------- model versions
@@ -167,14 +194,25 @@ def model_version_create(
     ModelVersionTag.objects.bulk_create([ModelVersionTag(model_version=version, key=k, value=v) for k, v in tag_values.items()])
     RegisteredModel.objects.filter(pk=locked.pk).update(last_updated_timestamp=stamp)
     model.last_updated_timestamp = stamp
+    version.registered_model = model
+    record(
+        actions.MODEL_VERSION_CREATED, actor=actor, **target_of(version),
+        changes={"after": {"version": version.version, "source": version.source}},
+    )
     return version
 
 
 @transaction.atomic
 def model_version_update(*, actor, version: ModelVersion, description) -> ModelVersion:
+    before = version.description
     version.description = validate_description(description)
     version.last_updated_timestamp = now_ms()
     version.save(update_fields=["description", "last_updated_timestamp"])
+    if before != version.description:
+        record(
+            actions.MODEL_VERSION_UPDATED, actor=actor, **target_of(version),
+            changes=changed({"description": before}, {"description": version.description}),
+        )
     return version
 
 
@@ -209,6 +247,7 @@ def model_version_delete(*, actor, version: ModelVersion) -> None:
     ModelVersion.objects.filter(pk=version.pk).update(deleted=True, deleted_time=stamp, last_updated_timestamp=stamp)
     version.deleted = True
     _touch_model(model, stamp)
+    record(actions.MODEL_VERSION_DELETED, actor=actor, **target_of(version), changes={"before": {"stage": version.current_stage}})
 
 
 @transaction.atomic
@@ -223,14 +262,20 @@ def model_version_stage_transition(*, actor, version: ModelVersion, stage, archi
     model = lock_model(version.registered_model)
     _require_live(version)
     stamp = now_ms()
+    archived = []
     if archive_existing_versions:
-        ModelVersion.objects.filter(registered_model=model, current_stage=stage, deleted=False).exclude(
-            pk=version.pk
-        ).update(current_stage=Stage.ARCHIVED, last_updated_timestamp=stamp)
+        others = ModelVersion.objects.filter(registered_model=model, current_stage=stage, deleted=False).exclude(pk=version.pk)
+        archived = sorted(others.values_list("version", flat=True))
+        others.update(current_stage=Stage.ARCHIVED, last_updated_timestamp=stamp)
+    before = version.current_stage
     version.current_stage = stage
     version.last_updated_timestamp = stamp
     version.save(update_fields=["current_stage", "last_updated_timestamp"])
     _touch_model(version.registered_model, stamp)
+    record(
+        actions.MODEL_VERSION_STAGE_TRANSITIONED, actor=actor, **target_of(version),
+        changes={"before": {"stage": before}, "after": {"stage": stage}, "archived_versions": archived},
+    )
     return version
 
 
@@ -238,13 +283,25 @@ def model_version_stage_transition(*, actor, version: ModelVersion, stage, archi
 def model_version_tag_set(*, actor, version: ModelVersion, key, value) -> None:
     key, value = validate_tag(key, value)
     ModelVersion.objects.select_for_update().filter(pk=version.pk).first()  # serialise upserts of its tags
+    before = ModelVersionTag.objects.filter(model_version=version, key=key).values_list("value", flat=True).first()
     ModelVersionTag.objects.update_or_create(model_version=version, key=key, defaults={"value": value})
+    if before != value:
+        record(actions.MODEL_VERSION_TAG_SET, actor=actor, **target_of(version), changes=_tag_change(key, before, value))
 
 
 @transaction.atomic
 def model_version_tag_delete(*, actor, version: ModelVersion, key) -> None:
     key, _ = validate_tag(key, "")
-    ModelVersionTag.objects.filter(model_version=version, key=key).delete()
+    rows = ModelVersionTag.objects.filter(model_version=version, key=key)
+    before = rows.values_list("value", flat=True).first()
+    if rows.delete()[0]:
+        record(actions.MODEL_VERSION_TAG_DELETED, actor=actor, **target_of(version), changes=_tag_change(key, before, None))
+
+
+def model_version_download_record(*, actor, version: ModelVersion) -> None:
+    """Audit the resolution of ``models:/name/version`` (or ``@alias``) to the version's files,
+    the registry's half of a model load (the files' half: ``experiments.artifacts.services``)."""
+    record(actions.MODEL_VERSION_DOWNLOAD_URI_RESOLVED, actor=actor, **target_of(version), changes={"version": version.version})
 
 
 # ---------------------------------------------------------------- aliases
@@ -255,10 +312,22 @@ def alias_set(*, actor, version: ModelVersion, alias) -> RegisteredModelAlias:
     alias = validate_alias(alias, for_write=True)
     lock_model(version.registered_model)
     _require_live(version)
+    previous = (
+        RegisteredModelAlias.objects.filter(registered_model_id=version.registered_model_id, alias=alias)
+        .values_list("model_version__version", flat=True)
+        .first()
+    )
     link, _ = RegisteredModelAlias.objects.update_or_create(
         registered_model_id=version.registered_model_id, alias=alias, defaults={"model_version": version}
     )
+    if previous != version.version:
+        changes = _alias_change(alias, previous, version.version)
+        record(actions.ALIAS_SET, actor=actor, **target_of(version.registered_model), changes=changes)
     return link
+
+
+def _alias_change(alias, before, after) -> dict:
+    return {"alias": alias, "before": {"version": before}, "after": {"version": after}}
 
 
 @transaction.atomic
@@ -272,4 +341,5 @@ def alias_delete(*, actor, model: RegisteredModel, alias) -> None:
             f"Alias '{alias}' of protected model '{model.name}' cannot be deleted. "
             "Someone with MANAGE must lift the protection first."
         )
+    record(actions.ALIAS_DELETED, actor=actor, **target_of(model), changes=_alias_change(alias, link.model_version.version, None))
     link.delete()

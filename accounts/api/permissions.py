@@ -5,6 +5,9 @@
 - ``WorkspaceRole``: the URL's workspace must be one the caller can act in (else 404, as if it
   did not exist), and the caller's role there must reach the view's ``read_role`` for reads and
   ``write_role`` for writes (else 403). The resolved WorkspaceContext is left on the request.
+
+A refusal leaves what was needed on the request (``warden_denial``), for the audit event that
+the view writes when it answers 403 (``audit.denials``).
 """
 
 from rest_framework.exceptions import NotFound
@@ -15,6 +18,11 @@ from accounts.models import Role
 from accounts.workspaces import WorkspaceNotFound, resolve_workspace
 
 ROLE_RANK = {Role.VIEWER: 1, Role.MEMBER: 2, Role.MAINTAINER: 3, Role.ADMIN: 4}
+
+
+def _refuse(request, target, need) -> bool:
+    request._request.warden_denial = (target, need)
+    return False
 
 
 def principal_of(request) -> Principal:
@@ -29,14 +37,14 @@ class TokenCaps(BasePermission):
     message = "This API token is read-only."
 
     def has_permission(self, request, view):
-        return request.method in SAFE_METHODS or not principal_of(request).read_only
+        return request.method in SAFE_METHODS or not principal_of(request).read_only or _refuse(request, None, "write token")
 
 
 class SuperuserWrites(BasePermission):
     message = "Only superusers create or change workspaces."
 
     def has_permission(self, request, view):
-        return request.method in SAFE_METHODS or bool(request.user and request.user.is_superuser)
+        return request.method in SAFE_METHODS or bool(request.user and request.user.is_superuser) or _refuse(request, None, "superuser")
 
 
 class WorkspaceRole(BasePermission):
@@ -50,4 +58,4 @@ class WorkspaceRole(BasePermission):
             raise NotFound(f"Workspace '{slug}' not found.") from None
         request.warden = ctx
         needed = view.read_role if request.method in SAFE_METHODS else view.write_role
-        return ROLE_RANK.get(ctx.role, 0) >= ROLE_RANK[needed]
+        return ROLE_RANK.get(ctx.role, 0) >= ROLE_RANK[needed] or _refuse(request, ctx.workspace, f"role {needed}")

@@ -18,6 +18,7 @@ from accounts.api import serializers as s
 from accounts.api.permissions import SuperuserWrites, TokenCaps, WorkspaceRole, principal_of
 from accounts.models import Role, User
 from accounts.services import ServiceError
+from audit.denials import record_drf_denial
 from experiments.errors import MlflowError
 
 
@@ -39,6 +40,7 @@ class WardenView(APIView):
     permission_classes = [IsAuthenticated, TokenCaps]
 
     def handle_exception(self, exc):
+        source = exc
         if isinstance(exc, ServiceError):
             exc = {"conflict": Conflict, "not_found": NotFound}.get(exc.code, Invalid)(str(exc))
         elif isinstance(exc, MlflowError):
@@ -48,6 +50,7 @@ class WardenView(APIView):
                 exc = PermissionDenied(exc.message)
             else:
                 exc = Invalid(exc.message)
+        record_drf_denial(self.request, exc, source=source)
         return super().handle_exception(exc)
 
     @staticmethod

@@ -68,7 +68,9 @@ def access_artifact_path(ctx, raw_path, need: Level, *, trailing_slash: bool = F
     if address is None:
         raise no_such_artifact(path)
     target = _owner(ctx, address, path)
-    check_level(experiment_level(ctx, target.experiment), need, f"artifact '{path}'", no_such_artifact(path).message)
+    check_level(
+        experiment_level(ctx, target.experiment), need, f"artifact '{path}'", no_such_artifact(path).message, target.run or target.model
+    )
     return target
 
 

@@ -13,8 +13,13 @@ allowed while the object is restorable.
 
 from __future__ import annotations
 
+import posixpath
+
 from django.db import transaction
 
+from audit import actions
+from audit.services import record
+from audit.targets import target_of
 from experiments.artifacts import storage
 from experiments.artifacts.paths import canonical_path, join_path, logged_model_artifact_root, run_artifact_root
 from experiments.errors import invalid
@@ -69,6 +74,22 @@ def artifact_delete(*, actor, run: Run | None = None, model: LoggedModel | None 
     key = join_path(_owner_root(run, model), path)
     try:
         with transaction.atomic():
+            record(actions.ARTIFACT_DELETED, actor=actor, **target_of(run or model), changes={"path": path or "/"})
             return storage.delete_path(key)
     except storage.PathConflict:
         raise invalid(f"Cannot delete '{path}': it is not a plain file or folder of the artifact store.") from None
+
+
+# The file every MLflow flavour loader reads exactly once per load, whatever the model holds.
+MODEL_DESCRIPTOR = "MLmodel"
+
+
+def model_download_record(*, actor, run: Run | None = None, model: LoggedModel | None = None, path: str) -> bool:
+    """Audit a model load, once per load: the download of a model's ``MLmodel`` descriptor (in a
+    logged model's or a run's artifacts; model versions point at one of the two). The model's
+    other files, and every other artifact read, are not recorded: one event per load, not one
+    per file. Returns whether an event was written."""
+    if posixpath.basename(path) != MODEL_DESCRIPTOR:
+        return False
+    record(actions.MODEL_DOWNLOADED, actor=actor, **target_of(run or model), changes={"path": path})
+    return True

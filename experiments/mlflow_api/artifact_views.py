@@ -27,7 +27,7 @@ from experiments.artifacts.access import (
     no_such_artifact,
 )
 from experiments.artifacts.paths import join_path
-from experiments.artifacts.services import artifact_delete, artifact_save
+from experiments.artifacts.services import artifact_delete, artifact_save, model_download_record
 from experiments.errors import MlflowError, invalid
 from experiments.mlflow_api.protocol import endpoint
 
@@ -84,6 +84,7 @@ def _download(ctx, artifact_path):
         raise no_such_artifact(wire_path) from None
     except storage.IsADirectory:
         raise invalid(f"Artifact path refers to a directory, not a file: '{wire_path}'") from None
+    model_download_record(actor=ctx.user, run=target.run, model=target.model, path=target.relpath)
     name = posixpath.basename(target.relpath) or "artifact"
     # Always an attachment of an opaque type: a browser never renders or sniffs an artifact.
     response = FileResponse(handle, as_attachment=True, filename=name, content_type="application/octet-stream")

@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from accounts import routes
 from accounts.authentication import InvalidCredentials, authenticate_request
 from accounts.workspaces import WORKSPACE_HEADER, WorkspaceNotFound, resolve_workspace
+from audit.denials import record_mlflow_denial
 from experiments.errors import MlflowError, denied, invalid, not_found
 
 logger = logging.getLogger("warden.mlflow_api")
@@ -266,6 +267,7 @@ def endpoint(methods, *, parse_body=True):
                     params = Params(parse_json_body(request))
                 result = view(request, ctx, params, *args, **kwargs)
             except MlflowError as error:
+                record_mlflow_denial(request, error)  # a 403: after the view's transactions, so it survives
                 return error_response(error)
             except Exception:  # never an HTML 500 on the MLflow API
                 logger.exception("Unhandled error in %s %s", request.method, request.path)

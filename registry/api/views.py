@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from accounts.authentication import Principal
 from accounts.permissions import Level
 from accounts.workspaces import WORKSPACE_HEADER, WorkspaceNotFound, resolve_workspace
+from audit.denials import record_drf_denial, record_mlflow_denial
 from experiments.errors import MlflowError, invalid, not_found
 from registry import promotion, selectors
 from registry.access import access_model_version, access_registered_model, access_transition_request
@@ -32,7 +33,9 @@ class RegistryView(APIView):
 
     def handle_exception(self, exc):
         if isinstance(exc, MlflowError):
+            record_mlflow_denial(self.request, exc)
             return Response(exc.as_json(), status=exc.status)
+        record_drf_denial(self.request, exc)
         return super().handle_exception(exc)
 
     def context(self, request):
@@ -40,7 +43,8 @@ class RegistryView(APIView):
         if principal is None:
             principal = Principal(user=request.user, token=None, auth_method="session")
         try:
-            return resolve_workspace(principal, request.META.get(WORKSPACE_HEADER) or None)
+            request.warden = resolve_workspace(principal, request.META.get(WORKSPACE_HEADER) or None)
+            return request.warden
         except WorkspaceNotFound as exc:
             raise not_found(f"Workspace '{exc}' not found." if str(exc) else "No workspace available to this account.")
 

@@ -74,6 +74,7 @@ def transition_model_version_stage(request, ctx, params):
 @endpoint(["GET"])
 def get_model_version_download_uri(request, ctx, params):
     version = _version(ctx, params, Level.READ)
+    services.model_version_download_record(actor=ctx.user, version=version)
     return {"artifact_uri": version.storage_location}
 
 

@@ -224,9 +224,10 @@ def test_refused_tokens_never_touch_last_used_at(member, make_token, token_row, 
     token = make_token(member, expires_at=timezone.now() - timedelta(seconds=1))
     prefix, secret = tokens.split(token)
     for raw in (token, f"wdn_{prefix}_wrong-{secret}"):
-        with django_assert_num_queries(1):
+        with django_assert_num_queries(2) as captured:  # the lookup, then the auth.token_rejected event
             with pytest.raises(InvalidCredentials):
                 authenticate_token(raw, "token")
+        assert captured.captured_queries[1]["sql"].startswith('INSERT INTO "audit_auditevent"')
     assert token_row(token).last_used_at is None
 
 

@@ -12,8 +12,11 @@ from audit.verification import verify_chain
 
 @pytest.fixture
 def events_of(workspace):
+    """Events of the workspace written by the test itself (not by creating the fixtures)."""
+    before = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
     def events(action=None):
-        rows = AuditEvent.objects.filter(workspace=workspace)
+        rows = AuditEvent.objects.filter(workspace=workspace, pk__gt=before)
         return list(rows.filter(action=action) if action else rows)
 
     return events
@@ -64,16 +67,18 @@ def test_the_model_refuses_updates_and_deletes(db, workspace):
 
 
 def test_sealing_chains_events_in_order_and_verifies(db, workspace, other_workspace):
+    seal_chain(other_workspace.pk)
+    existing = AuditEvent.objects.filter(workspace=workspace).count()  # workspace.created
     for number in range(5):
         record("experiment.created", workspace=workspace, target_type="experiment", target_id=str(number))
     record("experiment.created", workspace=other_workspace, target_type="experiment", target_id="x")
-    assert seal_chain(workspace.pk) == 5
+    assert seal_chain(workspace.pk) == existing + 5
     assert seal_chain(workspace.pk) == 0  # idempotent
     rows = list(AuditEvent.objects.filter(workspace=workspace).order_by("seq"))
-    assert [row.seq for row in rows] == [1, 2, 3, 4, 5]
+    assert [row.seq for row in rows] == list(range(1, existing + 6))
     assert all(later.prev_hash == earlier.hash for earlier, later in zip(rows, rows[1:]))
     report = verify_chain(workspace.pk)
-    assert report.ok and report.checked == 5 and report.unsealed == 0
+    assert report.ok and report.checked == existing + 5 and report.unsealed == 0
     assert verify_chain(other_workspace.pk).unsealed == 1  # each workspace has its own chain
 
 

@@ -20,6 +20,11 @@ NOW = timezone.now()
 
 def event_at(workspace, days_ago: float, number: int):
     event = record("experiment.created", workspace=workspace, target_type="experiment", target_id=str(number))
+    backdate(event, days_ago)
+    return event.pk
+
+
+def backdate(event, days_ago: float):
     with connection.cursor() as cursor:  # back-date an unsealed row (sealing then chains the real time)
         if connection.vendor == "postgresql":
             cursor.execute("SELECT set_config('warden.audit_maintenance', 'on', true)")
@@ -27,12 +32,14 @@ def event_at(workspace, days_ago: float, number: int):
         cursor.execute("UPDATE audit_auditevent SET time = %s WHERE id = %s", [NOW - timedelta(days=days_ago), event.pk])
         if connection.vendor == "postgresql":
             cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER warden_audit_no_update_delete")
-    return event.pk
 
 
 @pytest.fixture
 def aged(workspace, other_workspace, admin):
-    """acme: 4 events 100+ days old, 2 recent, sealed; then one old but unsealed. globex: old, no policy."""
+    """acme: 4 events 100+ days old, 2 recent, sealed; then one old but unsealed. globex: old, no policy.
+    What the fixtures wrote before (the workspaces' creation, memberships) is older still."""
+    for earlier in AuditEvent.objects.filter(workspace__in=[workspace, other_workspace], seq__isnull=True):
+        backdate(earlier, 400)
     old = [event_at(workspace, 100 + n, n) for n in range(4)]
     recent = [event_at(workspace, 1, 10 + n) for n in range(2)]
     governance.retention_set(actor=admin, workspace=workspace, keep_days=30)
@@ -49,19 +56,21 @@ def test_the_purge_removes_only_old_sealed_events_and_the_chain_still_verifies(a
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:  # close the door the test suite opens: the purge opens its own
             cursor.execute("SET LOCAL warden.audit_maintenance = 'off'")
+    others = AuditEvent.objects.filter(workspace=other_workspace).count()
     [result] = purge_expired(now=NOW)
     survivors = set(AuditEvent.objects.filter(workspace=workspace).values_list("id", flat=True))
     assert not survivors & set(aged["old"])
     assert set(aged["recent"]) <= survivors and aged["unsealed"] in survivors
-    assert AuditEvent.objects.filter(workspace=other_workspace).count() == 1  # no policy: kept forever
+    assert AuditEvent.objects.filter(workspace=other_workspace).count() == others  # no policy: kept forever
     # the retention_changed event (sealed, recent) is after the old ones and stays too
     last_removed = [row for row in sealed if row[0] in aged["old"]][-1]
     head = AuditChain.objects.get(chain_key=workspace.pk)
     assert (head.anchor_seq, head.anchor_hash) == (last_removed[1], last_removed[2])
-    assert result["count"] == 4 and (result["first_seq"], result["last_seq"]) == (1, 4) and result["anchor_hash"] == last_removed[2]
+    removed = last_removed[1]  # the old events and, before them, the fixtures' even older ones
+    assert result["count"] == removed and (result["first_seq"], result["last_seq"]) == (1, removed) and result["anchor_hash"] == last_removed[2]
     [purged] = AuditEvent.objects.filter(action="audit.purged")
     assert purged.workspace_id == workspace.pk and purged.actor_kind == "system" and purged.actor_name == "warden"
-    assert purged.changes["count"] == 4 and purged.changes["anchor_hash"] == head.anchor_hash
+    assert purged.changes["count"] == removed and purged.changes["anchor_hash"] == head.anchor_hash
     seal_chain(workspace.pk)
     report = verify_chain(workspace.pk)
     assert report.ok and report.checked == 2 + 1 + 1 + 1, report  # recent, retention_changed, unsealed, purged

@@ -10,6 +10,9 @@ from django.db import transaction
 from accounts import services
 from accounts.models import Role, User, Workspace
 from accounts.workspaces import SLUG_MAX_LENGTH, is_slug
+from audit import actions
+from audit.services import record
+from audit.targets import target_of
 
 
 class Command(BaseCommand):
@@ -30,6 +33,7 @@ class Command(BaseCommand):
         if created:
             user.set_unusable_password()
             user.save(update_fields=["password"])
+            record(actions.USER_CREATED, **target_of(user), changes={"after": {"username": admin, "is_superuser": True}})
             self.stderr.write(f"created admin {admin!r}")
         ws = Workspace.objects.filter(slug=workspace).first()
         if ws is None:

@@ -1,0 +1,97 @@
+"""The catalogue of audit actions: every event Warden records is named here, once.
+
+Code refers to these constants, never to the strings, so an auditor's filter and the code that
+writes the event cannot drift apart, and ``ALL`` is the complete list of what the log can hold.
+Names are ``<target>.<past-tense verb>``.
+
+What is recorded, and what is not:
+- every state change made by a service (``tests/audit/test_coverage.py`` lists them), in its
+  transaction, with ``changes`` holding the before and after of what changed; a call that
+  changes nothing (same name, same role, same alias target, a run updated without ending)
+  records nothing;
+- a run's creation and its ending (FINISHED, FAILED, KILLED); never its metrics, params, tags
+  or artifact uploads: that is tracking data on the hot ingest path (DESIGN §6);
+- a model load: ``model_version.download_uri_resolved`` when the registry resolves
+  ``models:/name/version`` (or ``@alias``), and ``model.downloaded`` when a model's ``MLmodel``
+  descriptor is downloaded from a logged model's or a run's artifacts. Every MLflow loader
+  reads that file once per load, so a load is one event, however many files the model has;
+- a 403 answered by the MLflow API or Warden's API: ``access.denied`` with the target and the
+  level that was missing (``audit.denials``). A 404 is not recorded: invisible and missing
+  objects answer alike and their event would name what the caller may not learn exists;
+- refused credentials: ``auth.token_rejected`` (``accounts.authentication``), one bounded row
+  per refused request; requests without credentials are not recorded;
+- writes made in the Django admin, which bypass the services (``audit.admin_changes``).
+"""
+
+# ---------------------------------------------------------------- workspaces and people
+USER_CREATED = "user.created"  # the bootstrap admin (people signing in for the first time: SSO)
+WORKSPACE_CREATED = "workspace.created"
+WORKSPACE_UPDATED = "workspace.updated"
+MEMBERSHIP_ADDED = "membership.added"
+MEMBERSHIP_ROLE_CHANGED = "membership.role_changed"
+MEMBERSHIP_REMOVED = "membership.removed"
+TEAM_CREATED = "team.created"
+TEAM_RENAMED = "team.renamed"
+TEAM_DELETED = "team.deleted"
+TEAM_MEMBER_ADDED = "team.member_added"
+TEAM_MEMBER_REMOVED = "team.member_removed"
+GRANT_CREATED = "grant.created"
+GRANT_CHANGED = "grant.changed"
+GRANT_REVOKED = "grant.revoked"
+SERVICE_ACCOUNT_CREATED = "service_account.created"
+SERVICE_ACCOUNT_DEACTIVATED = "service_account.deactivated"
+TOKEN_CREATED = "token.created"
+TOKEN_REVOKED = "token.revoked"
+
+# ---------------------------------------------------------------- tracking
+EXPERIMENT_CREATED = "experiment.created"
+EXPERIMENT_RENAMED = "experiment.renamed"
+EXPERIMENT_DELETED = "experiment.deleted"
+EXPERIMENT_RESTORED = "experiment.restored"
+RUN_CREATED = "run.created"
+RUN_FINISHED = "run.finished"
+RUN_FAILED = "run.failed"
+RUN_KILLED = "run.killed"
+RUN_DELETED = "run.deleted"
+RUN_RESTORED = "run.restored"
+LOGGED_MODEL_CREATED = "logged_model.created"
+LOGGED_MODEL_FINALIZED = "logged_model.finalized"
+LOGGED_MODEL_DELETED = "logged_model.deleted"
+ARTIFACT_DELETED = "artifact.deleted"
+# A model load: the GET of a model's ``MLmodel`` descriptor (see ``experiments.artifacts.audit``).
+MODEL_DOWNLOADED = "model.downloaded"
+
+# ---------------------------------------------------------------- registry
+REGISTERED_MODEL_CREATED = "registered_model.created"
+REGISTERED_MODEL_RENAMED = "registered_model.renamed"
+REGISTERED_MODEL_UPDATED = "registered_model.updated"
+REGISTERED_MODEL_DELETED = "registered_model.deleted"
+REGISTERED_MODEL_TAG_SET = "registered_model.tag_set"
+REGISTERED_MODEL_TAG_DELETED = "registered_model.tag_deleted"
+REGISTERED_MODEL_PROTECTION_CHANGED = "registered_model.protection_changed"
+MODEL_VERSION_CREATED = "model_version.created"
+MODEL_VERSION_UPDATED = "model_version.updated"
+MODEL_VERSION_DELETED = "model_version.deleted"
+MODEL_VERSION_STAGE_TRANSITIONED = "model_version.stage_transitioned"
+MODEL_VERSION_TAG_SET = "model_version.tag_set"
+MODEL_VERSION_TAG_DELETED = "model_version.tag_deleted"
+MODEL_VERSION_DOWNLOAD_URI_RESOLVED = "model_version.download_uri_resolved"
+ALIAS_SET = "alias.set"
+ALIAS_DELETED = "alias.deleted"
+TRANSITION_REQUEST_OPENED = "transition_request.opened"
+TRANSITION_REQUEST_APPROVED = "transition_request.approved"
+TRANSITION_REQUEST_REJECTED = "transition_request.rejected"
+TRANSITION_REQUEST_CANCELLED = "transition_request.cancelled"
+
+# ---------------------------------------------------------------- the Django admin (writes models directly)
+ADMIN_OBJECT_ADDED = "admin.object_added"
+ADMIN_OBJECT_CHANGED = "admin.object_changed"
+ADMIN_OBJECT_DELETED = "admin.object_deleted"
+
+# ---------------------------------------------------------------- access
+# A visible object the caller may not act on (403); outcome "denied".
+ACCESS_DENIED = "access.denied"
+# Credentials presented but refused (bad, expired, revoked token; deactivated owner).
+AUTH_TOKEN_REJECTED = "auth.token_rejected"
+
+ALL = frozenset(value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str))
