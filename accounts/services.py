@@ -16,6 +16,7 @@ from accounts import tokens
 from accounts.models import ApiToken, Membership, Role, Team, User, Workspace
 from accounts.permissions import GRANT_LEVELS, Level, codename, grant_models
 from accounts.workspaces import SLUG_MAX_LENGTH, is_slug
+from notifications import events
 
 
 class ServiceError(ValueError):
@@ -238,6 +239,7 @@ def grant_set(*, actor: User | None, obj, level, user: User | None = None, team:
     )
     if level < Level.MANAGE:
         _release_ownership(obj, user)
+    events.grant_changed(actor=actor, obj=obj, user=user, team=team, level=level)
     return grant, created
 
 
@@ -250,6 +252,7 @@ def grant_revoke(*, actor: User | None, obj, user: User | None = None, team: Tea
     if not deleted:
         raise ServiceError("No such grant.", "not_found")
     _release_ownership(obj, user)
+    events.grant_changed(actor=actor, obj=obj, user=user, team=team)
 
 
 def grant_creator(*, obj, user: User | None) -> None:

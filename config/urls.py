@@ -7,6 +7,7 @@ MLFLOW_API = [
     path("", include("experiments.mlflow_api.urls")),
     path("", include("registry.mlflow_api.urls")),
     path("", include(artifact_urls.tracking_urlpatterns)),
+    path("", include("notifications.webhooks.mlflow_api")),
 ]
 MLFLOW_ARTIFACTS = [path("", include("experiments.mlflow_api.artifact_urls"))]
 
@@ -21,5 +22,6 @@ urlpatterns = [
     path("ajax-api/2.0/mlflow-artifacts/", include(MLFLOW_ARTIFACTS)),
     path("api/v1/registry/", include("registry.api.urls")),
     path("api/v1/", include("accounts.api.urls")),
+    path("api/v1/", include("notifications.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -29,6 +29,7 @@ from experiments.models import (
     RunTag,
 )
 from experiments.naming import generate_run_name
+from notifications import events
 from experiments.validation import (
     MAX_RUN_NAME_LENGTH,
     validate_experiment_name,
@@ -111,6 +112,7 @@ def experiment_delete(*, actor, experiment: Experiment) -> Experiment:
     experiment.last_update_time = stamp
     experiment.save(update_fields=["lifecycle_stage", "deleted_time", "last_update_time"])
     experiment.runs.filter(lifecycle_stage=LifecycleStage.ACTIVE).update(lifecycle_stage=LifecycleStage.DELETED, deleted_time=stamp)
+    events.experiment_deleted(actor=actor, experiment=experiment)
     return experiment
 
 
@@ -215,6 +217,7 @@ def run_update(*, actor, run: Run, status=None, end_time=None, run_name=None) ->
         RunTag.objects.update_or_create(run=run, key=RUN_NAME_TAG, defaults={"value": run_name})
     if fields:
         run.save(update_fields=fields)
+    events.run_updated(actor=actor, run=run, fields=fields)
     return run
 
 

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.permissions import Level
 from experiments.errors import MlflowError, denied, invalid, invalid_state, not_found
+from notifications import events
 from registry import services
 from registry.models import ModelVersion, RegisteredModel, RegisteredModelAlias, Stage, TransitionRequest
 from registry.validation import ACTIVE_STAGES, canonical_stage, validate_alias
@@ -82,6 +83,7 @@ def _open_request(*, actor, version, kind, to_stage="", alias="", archive=False,
                 creation_timestamp=services.now_ms(),
                 **fields,
             )
+            events.transition_request(actor=actor, request=request, action="created")
     except IntegrityError:  # a concurrent identical request won
         return TransitionRequest.objects.get(status=TransitionRequest.Status.PENDING, **fields), False
     request.registered_model = version.registered_model
@@ -184,6 +186,7 @@ def _decide(locked: TransitionRequest, *, actor, status, comment):
     locked.decision_comment = _comment(comment)
     locked.decided_timestamp = services.now_ms()
     locked.save(update_fields=["status", "decided_by", "decided_by_name", "decision_comment", "decided_timestamp"])
+    events.transition_request(actor=actor, request=locked, action=status)
     return locked
 
 

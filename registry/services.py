@@ -13,6 +13,7 @@ from django.db.models import Max
 
 from accounts.services import grant_creator
 from experiments.errors import already_exists, invalid, invalid_state, not_found
+from notifications import events
 from registry.models import (
     ModelVersion,
     ModelVersionTag,
@@ -79,6 +80,7 @@ def registered_model_create(*, actor, workspace, name, description=None, tags=No
                 [RegisteredModelTag(registered_model=model, key=k, value=v) for k, v in tag_values.items()]
             )
             grant_creator(obj=model, user=actor)  # the creator manages it: an explicit, revocable grant
+            events.registered_model_created(actor=actor, model=model, tags=tag_values)
     except IntegrityError:
         raise already_exists(f"Registered Model (name={name}) already exists.")
     return model
@@ -115,6 +117,7 @@ def registered_model_delete(*, actor, model: RegisteredModel) -> None:
             f"Registered model '{model.name}' is protected and cannot be deleted. "
             "Someone with MANAGE must lift the protection first."
         )
+    events.registered_model_deleted(actor=actor, model=locked)
     locked.delete()
 
 
@@ -165,6 +168,7 @@ def model_version_create(
         last_updated_timestamp=stamp,
     )
     ModelVersionTag.objects.bulk_create([ModelVersionTag(model_version=version, key=k, value=v) for k, v in tag_values.items()])
+    events.model_version_created(actor=actor, version=version, tags=tag_values)
     RegisteredModel.objects.filter(pk=locked.pk).update(last_updated_timestamp=stamp)
     model.last_updated_timestamp = stamp
     return version
@@ -231,6 +235,7 @@ def model_version_stage_transition(*, actor, version: ModelVersion, stage, archi
     version.last_updated_timestamp = stamp
     version.save(update_fields=["current_stage", "last_updated_timestamp"])
     _touch_model(version.registered_model, stamp)
+    events.stage_transitioned(actor=actor, version=version, archive_existing_versions=archive_existing_versions)
     return version
 
 
@@ -239,12 +244,14 @@ def model_version_tag_set(*, actor, version: ModelVersion, key, value) -> None:
     key, value = validate_tag(key, value)
     ModelVersion.objects.select_for_update().filter(pk=version.pk).first()  # serialise upserts of its tags
     ModelVersionTag.objects.update_or_create(model_version=version, key=key, defaults={"value": value})
+    events.model_version_tag_set(actor=actor, version=version, key=key, value=value)
 
 
 @transaction.atomic
 def model_version_tag_delete(*, actor, version: ModelVersion, key) -> None:
     key, _ = validate_tag(key, "")
     ModelVersionTag.objects.filter(model_version=version, key=key).delete()
+    events.model_version_tag_deleted(actor=actor, version=version, key=key)
 
 
 # ---------------------------------------------------------------- aliases
@@ -258,6 +265,7 @@ def alias_set(*, actor, version: ModelVersion, alias) -> RegisteredModelAlias:
     link, _ = RegisteredModelAlias.objects.update_or_create(
         registered_model_id=version.registered_model_id, alias=alias, defaults={"model_version": version}
     )
+    events.alias_created(actor=actor, version=version, alias=alias)
     return link
 
 
@@ -272,4 +280,5 @@ def alias_delete(*, actor, model: RegisteredModel, alias) -> None:
             f"Alias '{alias}' of protected model '{model.name}' cannot be deleted. "
             "Someone with MANAGE must lift the protection first."
         )
+    events.alias_deleted(actor=actor, model=model, alias=alias)
     link.delete()
