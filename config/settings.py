@@ -181,6 +181,8 @@ WARDEN_WEBHOOK_TIMEOUT = env.float("WARDEN_WEBHOOK_TIMEOUT", default=10.0)  # se
 WARDEN_WEBHOOK_MAX_ATTEMPTS = env.int("WARDEN_WEBHOOK_MAX_ATTEMPTS", default=6)
 # Seconds before the first retry; each further retry waits twice as long, up to an hour.
 WARDEN_WEBHOOK_RETRY_BASE = env.float("WARDEN_WEBHOOK_RETRY_BASE", default=30.0)
+# Seconds the drain leaves new outbox work to its own after-commit task.
+WARDEN_OUTBOX_DRAIN_GRACE = env.float("WARDEN_OUTBOX_DRAIN_GRACE", default=5.0)
 # E-mail: a django-environ e-mail URL (smtp+tls://user:pass@host:587, consolemail://, ...).
 vars().update(env.email_url("WARDEN_EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("WARDEN_EMAIL_FROM", default="warden@localhost")

@@ -37,6 +37,10 @@ class OutboxEvent(models.Model):
         return self.event_type.partition(".")[2]
 
 
+def new_webhook_id() -> str:
+    return str(uuid.uuid4())
+
+
 class WebhookStatus(models.TextChoices):
     ACTIVE = "ACTIVE"
     DISABLED = "DISABLED"
@@ -45,7 +49,7 @@ class WebhookStatus(models.TextChoices):
 class Webhook(models.Model):
     """MLflow's webhook, in one workspace. The secret signs deliveries and is never shown."""
 
-    webhook_id = models.CharField(max_length=36, unique=True, default=uuid.uuid4)
+    webhook_id = models.CharField(max_length=36, unique=True, default=new_webhook_id)
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="webhooks")
     name = models.CharField(max_length=63)
     description = models.TextField(blank=True, default="")

@@ -11,6 +11,7 @@ import json
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,8 +20,11 @@ from notifications.models import Channel, Delivery, DeliveryStatus, OutboxEvent,
 logger = logging.getLogger("warden.notifications")
 
 DRAIN_BATCH = 500
-# An event younger than this is left to its own after-commit task.
-DRAIN_GRACE = timedelta(seconds=5)
+
+
+def drain_grace() -> timedelta:
+    """Work younger than this is left to its own after-commit task."""
+    return timedelta(seconds=settings.WARDEN_OUTBOX_DRAIN_GRACE)
 
 
 def emit(event_type: str, *, workspace, payload: dict, target=None, actor=None) -> OutboxEvent:
@@ -100,8 +104,9 @@ def drain() -> dict:
     from notifications import tasks
 
     now = timezone.now()
+    grace = drain_grace()
     event_ids = list(
-        OutboxEvent.objects.filter(dispatched_at__isnull=True, created_at__lte=now - DRAIN_GRACE)
+        OutboxEvent.objects.filter(dispatched_at__isnull=True, created_at__lte=now - grace)
         .order_by("created_at")
         .values_list("pk", flat=True)[:DRAIN_BATCH]
     )
@@ -110,7 +115,7 @@ def drain() -> dict:
     due = list(
         Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
         .exclude(lease_until__gt=now)
-        .exclude(attempts=0, created_at__gt=now - DRAIN_GRACE)  # their own task is on its way
+        .exclude(attempts=0, created_at__gt=now - grace)  # their own task is on its way
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:DRAIN_BATCH]
     )

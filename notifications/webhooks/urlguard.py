@@ -64,7 +64,7 @@ def _canonical_host(host: str) -> str:
             ip = ipaddress.ip_address(host)
         except ValueError:
             raise UrlRefused(f"Webhook URL host '{host}' is not a canonical IP address.") from None
-        if str(ip) != host:
+        if ip.version == 4 and str(ip) != host:  # IPv6 spellings are unambiguous; legacy IPv4 ones are not
             raise UrlRefused(f"Webhook URL host '{host}' is not a canonical IP address (write {ip}).")
         return host
     try:
