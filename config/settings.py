@@ -133,8 +133,14 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("WARDEN_CELERY_QUEUE", default="warden")
 # Enqueueing happens after commit in the request: a broker that is down must fail fast (the
 # outbox keeps the work), never hang the request.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("WARDEN_CELERY_CONNECT_TIMEOUT", default=2.0)
+# One connection attempt per publish (kombu would otherwise retry until the timeout); the worker's
+# own reconnect loop (broker_connection_retry) is unaffected.
 CELERY_BROKER_TRANSPORT_OPTIONS.update(
-    {"socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT, "socket_timeout": 5 * CELERY_BROKER_CONNECTION_TIMEOUT}
+    {
+        "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+        "socket_timeout": 5 * CELERY_BROKER_CONNECTION_TIMEOUT,
+        "max_retries": 0,
+    }
 )
 CELERY_BEAT_SCHEDULE = {
     # Seals audit events whose after-commit seal task was lost (broker down, worker killed).
