@@ -189,6 +189,8 @@ WARDEN_WEBHOOK_MAX_ATTEMPTS = env.int("WARDEN_WEBHOOK_MAX_ATTEMPTS", default=6)
 WARDEN_WEBHOOK_RETRY_BASE = env.float("WARDEN_WEBHOOK_RETRY_BASE", default=30.0)
 # Seconds the drain leaves new outbox work to its own after-commit task.
 WARDEN_OUTBOX_DRAIN_GRACE = env.float("WARDEN_OUTBOX_DRAIN_GRACE", default=5.0)
+# Days outbox events, deliveries and their attempt log are kept.
+WARDEN_NOTIFICATION_RETENTION_DAYS = env.int("WARDEN_NOTIFICATION_RETENTION_DAYS", default=30)
 # E-mail: a django-environ e-mail URL (smtp+tls://user:pass@host:587, consolemail://, ...).
 vars().update(env.email_url("WARDEN_EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("WARDEN_EMAIL_FROM", default="warden@localhost")

@@ -99,8 +99,19 @@ def dispatch_event(event_id: int) -> list:
     return ids
 
 
+def purge_old(now) -> int:
+    """Events (with their deliveries and attempt log) and test deliveries older than
+    ``WARDEN_NOTIFICATION_RETENTION_DAYS`` go, a batch per sweep."""
+    cutoff = now - timedelta(days=settings.WARDEN_NOTIFICATION_RETENTION_DAYS)
+    old_events = list(OutboxEvent.objects.filter(dispatched_at__lt=cutoff).values_list("pk", flat=True)[:DRAIN_BATCH])
+    old_tests = list(Delivery.objects.filter(event__isnull=True, created_at__lt=cutoff).values_list("pk", flat=True)[:DRAIN_BATCH])
+    removed = OutboxEvent.objects.filter(pk__in=old_events).delete()[0]
+    return removed + Delivery.objects.filter(pk__in=old_tests).delete()[0]
+
+
 def drain() -> dict:
-    """Dispatch events no task took, and enqueue deliveries that are due and unclaimed."""
+    """Dispatch events no task took, enqueue deliveries that are due and unclaimed, and purge
+    what is past retention."""
     from notifications import tasks
 
     now = timezone.now()
@@ -121,4 +132,5 @@ def drain() -> dict:
     )
     for pk in due:
         tasks.enqueue(tasks.deliver, str(pk))
+    purge_old(now)
     return {"events": len(event_ids), "deliveries": len(due)}

@@ -1,8 +1,11 @@
 """Domain events: written to the outbox in the change's transaction, in MLflow's payload shapes,
 fanned out once into deliveries, and found again by the drain when no task took them."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Role
@@ -134,6 +137,9 @@ def test_the_drain_dispatches_events_no_task_took(api, settings, django_capture_
     assert outbox.drain() == {"events": 1, "deliveries": 0}
     assert OutboxEvent.objects.get().dispatched_at is not None
     assert outbox.drain() == {"events": 0, "deliveries": 0}
+    OutboxEvent.objects.update(dispatched_at=timezone.now() - timedelta(days=settings.WARDEN_NOTIFICATION_RETENTION_DAYS + 1))
+    outbox.drain()
+    assert not OutboxEvent.objects.exists()  # past retention
 
 
 def test_grant_revocation_is_an_event_too(member, workspace, make_user):
