@@ -1,17 +1,19 @@
-"""Redis down: tracking keeps working, events wait in the outbox, and once Redis is back the
-drain (what beat runs every ``WARDEN_OUTBOX_DRAIN_INTERVAL`` seconds) fans them out and the
-worker delivers them.
+"""Redis down: tracking keeps working, events wait in the outbox, and once Redis is back
+beat's periodic drain fans them out and the worker delivers them.
 
 The shared Redis of the test run is never touched: this test starts its own ``redis-server``
-on a free loopback port, points this process's Celery app and a worker of its own at it,
-stops it and starts it again.
+on a free loopback port, points this process's Celery app, a worker and a beat of its own at
+it, stops it and starts it again. Beat ticks every half second here
+(``WARDEN_OUTBOX_DRAIN_INTERVAL``), and keeps running through the outage.
 """
 
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -21,7 +23,7 @@ from notifications import tasks
 from notifications.models import Delivery, DeliveryStatus, OutboxEvent
 from tests.notifications.conftest import create_webhook
 from tests.notifications.test_worker import WORKER_ENV, ok, wait_until
-from tests.worker import Worker, new_queue
+from tests.worker import ROOT, Worker, new_queue
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.usefixtures("webhook_settings")]
 
@@ -86,6 +88,33 @@ def use_broker(app, url):
     app.amqp._producer_pool = None
 
 
+class Beat:
+    """``celery -A config beat`` with the worker's environment (database, broker, queue)."""
+
+    def __init__(self, worker: Worker, directory):
+        self.worker = worker
+        self.log_path = directory / "beat.log"
+        self.schedule = directory / "beat-schedule"
+        self.process = None
+
+    def start(self):
+        env = {**self.worker.env(), "WARDEN_OUTBOX_DRAIN_INTERVAL": "0.5"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO", "-s", str(self.schedule)],
+            cwd=ROOT, env=env, stdout=open(self.log_path, "ab"), stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        wait_until(lambda: b"notifications.drain" in self.log_path.read_bytes(), timeout=30, message=self.log())
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-3000:] if self.log_path.exists() else ""
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(20)
+
+
 @pytest.fixture
 def outage_worker(private_redis, transactional_db, tmp_path):
     from config.celery import app
@@ -95,7 +124,9 @@ def outage_worker(private_redis, transactional_db, tmp_path):
     app.conf.task_default_queue = queue
     use_broker(app, private_redis.url)
     worker = Worker(queue, tmp_path / "worker.log", extra_env={**WORKER_ENV, "REDIS_URL": private_redis.url}).start()
+    worker.beat = Beat(worker, tmp_path).start()
     yield worker
+    worker.beat.stop()
     worker.stop()
     use_broker(app, saved_url)
     app.conf.task_default_queue = saved_queue
@@ -131,11 +162,13 @@ def test_logging_survives_redis_down_and_the_outbox_drains_when_it_returns(
     time.sleep(0.5)
     assert len(receiver.requests) == 1
 
-    private_redis.start()
-    use_broker(app, private_redis.url)  # connections pooled before the outage are dead
-    assert tasks.enqueue(tasks.drain)  # what beat sends every WARDEN_OUTBOX_DRAIN_INTERVAL seconds
+    assert outage_worker.beat.process.poll() is None  # beat lives through the outage
+
+    private_redis.start()  # no one pokes anything: beat's next drain finds the waiting events
     receiver.wait_for(3, timeout=60)
     delivered = {p["data"]["run_id"] for p in receiver.payloads()}
     assert {r["run_id"] for r in during} <= delivered
     assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
     wait_until(lambda: Delivery.objects.filter(status=DeliveryStatus.SUCCEEDED).count() == 3, message=outage_worker.log())
+    use_broker(app, private_redis.url)  # connections pooled before the outage are dead
+    assert tasks.enqueue(tasks.drain)  # and this process enqueues again
