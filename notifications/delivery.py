@@ -37,7 +37,8 @@ def backoff_seconds(attempts: int) -> float:
 
 
 def lease_seconds() -> float:
-    return 2 * settings.WARDEN_WEBHOOK_TIMEOUT + 30
+    """Longer than one attempt can take (connect timeout + read timeout, and some slack)."""
+    return 2 * settings.WARDEN_WEBHOOK_TIMEOUT + 5
 
 
 def claim(delivery_id) -> Delivery | None:

@@ -3,7 +3,8 @@
 ``receiver`` is an HTTP server thread on 127.0.0.1 (an allowlisted host, the only way a
 loopback address may be called). It records every request (path, headers, body) and answers
 from a script: a list of status codes, one per request, then 200; a 3xx comes with a Location
-header pointing back at the receiver, so a followed redirect would show up as a request.
+header pointing back at the receiver, so a followed redirect would show up as a request. A
+``(seconds, status)`` entry answers after a pause (a slow receiver).
 """
 
 import json
@@ -29,6 +30,9 @@ class Receiver:
                 with receiver.lock:
                     receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                     status = receiver.script.pop(0) if receiver.script else 200
+                if isinstance(status, tuple):
+                    pause, status = status
+                    time.sleep(pause)
                 self.send_response(status)
                 if 300 <= status < 400:
                     self.send_header("Location", f"{receiver.url}/redirected")

@@ -147,3 +147,26 @@ def test_a_private_address_is_refused_again_when_the_worker_sends(real_worker, a
     assert [a["error"] for a in entry["attempt_log"]] == ["UrlRefused"]
     assert receiver.requests == []
     assert json.dumps(entry).find("receiver-private-reply") == -1
+
+
+@pytest.mark.celery_worker(env={**WORKER_ENV, "WARDEN_WEBHOOK_TIMEOUT": "2"})  # a claim's lease: 2 x 2 + 5 s
+def test_a_worker_killed_mid_delivery_leaves_it_to_be_sent_again_with_the_same_id(real_worker, admin_api, api, receiver):
+    """At-least-once: the claim's lease runs out, the drain hands the delivery to a new worker."""
+    from notifications import tasks
+
+    receiver.script = [(1.5, 200)]  # the first attempt is still waiting when the worker dies
+    create_webhook(admin_api, receiver.url)
+    new_version(api)
+    receiver.wait_for(1)
+    real_worker.kill()
+    delivery = Delivery.objects.get()
+    assert delivery.status == DeliveryStatus.PENDING and delivery.lease_until is not None and delivery.attempts == 1
+    real_worker.start()
+    deadline = time.monotonic() + 30
+    while len(receiver.requests) < 2 and time.monotonic() < deadline:
+        tasks.enqueue(tasks.drain)  # beat's sweep; the delivery is due again once the lease ran out
+        time.sleep(0.5)
+    first, second = receiver.requests[:2]
+    assert first["headers"]["X-MLflow-Delivery-Id"] == second["headers"]["X-MLflow-Delivery-Id"] == str(delivery.pk)
+    assert first["body"] == second["body"]
+    wait_until(lambda: Delivery.objects.get().status == DeliveryStatus.SUCCEEDED, message=real_worker.log())
