@@ -30,6 +30,7 @@ class Result:
     error: str = ""
     retry: bool = False
     skip: bool = False
+    retry_after: float | None = None  # seconds the receiver asked for (Retry-After)
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -91,7 +92,7 @@ def record(delivery: Delivery, result: Result, started, duration_ms: int) -> flo
     elif not result.retry or delivery.is_test or delivery.attempts >= settings.WARDEN_WEBHOOK_MAX_ATTEMPTS:
         fields.update(status=DeliveryStatus.FAILED, completed_at=now)
     else:
-        delay = backoff_seconds(delivery.attempts)
+        delay = min(max(backoff_seconds(delivery.attempts), result.retry_after or 0), MAX_BACKOFF)
         fields.update(next_attempt_at=now + timedelta(seconds=delay))
     Delivery.objects.filter(pk=delivery.pk).update(**fields)
     for name, value in fields.items():

@@ -6,7 +6,8 @@ Headers: ``X-MLflow-Delivery-Id`` (the delivery's stable id, the same on every r
 
 The request goes through the SSRF guard, never follows a redirect (a 3xx fails the delivery),
 has connect and read timeouts, and does not read the response body: only its status is kept.
-429 and 5xx answers and network errors are retried; other answers are final.
+429 and 5xx answers and network errors are retried (not sooner than a ``Retry-After`` in
+seconds asks, within the backoff's cap); other answers are final.
 """
 
 import base64
@@ -62,6 +63,7 @@ def post(url: str, body: str, delivery_id: str, secret: str) -> Result:
     try:
         with session().post(url, data=body.encode(), headers=headers, timeout=(timeout, timeout), allow_redirects=False, stream=True) as response:
             status = response.status_code
+            retry_after = _seconds(response.headers.get("Retry-After"))
     except PeerRefused:
         return Result(succeeded=False, error="PeerRefused")
     except requests.Timeout as exc:
@@ -72,7 +74,15 @@ def post(url: str, body: str, delivery_id: str, secret: str) -> Result:
         return Result(succeeded=True, status_code=status)
     if 300 <= status < 400:
         return Result(succeeded=False, status_code=status, error="RedirectRefused")
-    return Result(succeeded=False, status_code=status, error="HTTPError", retry=status in RETRY_STATUSES)
+    return Result(succeeded=False, status_code=status, error="HTTPError", retry=status in RETRY_STATUSES, retry_after=retry_after)
+
+
+def _seconds(value) -> float | None:
+    """Retry-After in seconds (the HTTP-date form is not honoured: the backoff applies)."""
+    try:
+        return max(float(value), 0.0) if value is not None else None
+    except ValueError:
+        return None
 
 
 def send(delivery) -> Result:

@@ -4,7 +4,8 @@
 loopback address may be called). It records every request (path, headers, body) and answers
 from a script: a list of status codes, one per request, then 200; a 3xx comes with a Location
 header pointing back at the receiver, so a followed redirect would show up as a request. A
-``(seconds, status)`` entry answers after a pause (a slow receiver).
+``(seconds, status)`` entry answers after a pause (a slow receiver), a
+``{"status": ..., "headers": {...}}`` entry adds headers.
 """
 
 import json
@@ -30,10 +31,15 @@ class Receiver:
                 with receiver.lock:
                     receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                     status = receiver.script.pop(0) if receiver.script else 200
+                extra = {}
                 if isinstance(status, tuple):
                     pause, status = status
                     time.sleep(pause)
+                elif isinstance(status, dict):
+                    status, extra = status["status"], status["headers"]
                 self.send_response(status)
+                for name, value in extra.items():
+                    self.send_header(name, value)
                 if 300 <= status < 400:
                     self.send_header("Location", f"{receiver.url}/redirected")
                 reply = b"receiver-private-reply"

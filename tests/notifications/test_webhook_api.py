@@ -198,3 +198,19 @@ def test_list_pages_with_an_opaque_token(admin_api, receiver):
     parse_dict(admin_api.get(f"webhooks/{ids[0]}").json(), parsed)
     assert parsed.webhook.webhook_id == ids[0]
     assert Delivery.objects.count() == 0
+
+
+
+def test_retry_after_is_honoured_within_the_cap(admin_api, api, receiver, django_capture_on_commit_callbacks):
+    """A 429 with ``Retry-After: 120`` schedules the next attempt two minutes out, not at the backoff."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    create_webhook(admin_api, receiver.url, events=("registered_model.created",))
+    receiver.script = [{"status": 429, "headers": {"Retry-After": "120"}}]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.post("registered-models/create", {"name": "iris"}).status_code == 200
+    pending = Delivery.objects.get()
+    assert (pending.status, pending.attempts, pending.attempt_log.get().status_code) == ("pending", 1, 429)
+    assert timedelta(seconds=100) < pending.next_attempt_at - timezone.now() <= timedelta(seconds=120)
