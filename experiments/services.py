@@ -29,13 +29,13 @@ from experiments.models import (
     RunTag,
 )
 from experiments.naming import generate_run_name
-from notifications import events
 from experiments.validation import (
     MAX_RUN_NAME_LENGTH,
     validate_experiment_name,
     validate_param,
     validate_tag,
 )
+from notifications import events
 
 DEFAULT_EXPERIMENT_NAME = "Default"
 USER_TAG = "mlflow.user"
