@@ -19,6 +19,7 @@ from accounts.workspaces import SLUG_MAX_LENGTH, is_slug
 from audit import actions
 from audit.services import record
 from audit.targets import changed, target_of
+from notifications import events
 
 
 class ServiceError(ValueError):
@@ -295,6 +296,7 @@ def grant_set(*, actor: User | None, obj, level, user: User | None = None, team:
             **target_of(obj),
             changes={"grantee": _grantee(user, team), "before": {"level": before_level}, "after": {"level": level.name}},
         )
+    events.grant_changed(actor=actor, obj=obj, user=user, team=team, level=level)
     return grant, created
 
 
@@ -317,6 +319,7 @@ def grant_revoke(*, actor: User | None, obj, user: User | None = None, team: Tea
         actions.GRANT_REVOKED, actor=actor, **target_of(obj),
         changes={"grantee": _grantee(user, team), "before": {"level": level_of_codename(before).name}, "after": {"level": None}},
     )
+    events.grant_changed(actor=actor, obj=obj, user=user, team=team)
 
 
 def grant_creator(*, obj, user: User | None) -> None:

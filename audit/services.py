@@ -96,8 +96,25 @@ def record(
     return event
 
 
-def _seal_after_commit(workspace_id) -> None:
-    from audit import tasks
+class _SealAfterCommit:
+    """One after-commit callback per transaction, sealing every chain the transaction wrote to."""
 
+    def __init__(self, chain_key: int):
+        self.chains = {chain_key}
+
+    def __call__(self):
+        from audit import tasks
+
+        for chain_key in sorted(self.chains):
+            tasks.seal_chain_soon(chain_key)
+
+
+def _seal_after_commit(workspace_id) -> None:
     chain_key = workspace_id or 0
-    transaction.on_commit(lambda: tasks.seal_chain_soon(chain_key))
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        for _, callback, _ in connection.run_on_commit:  # rolled-back savepoints' callbacks are gone
+            if isinstance(callback, _SealAfterCommit):
+                callback.chains.add(chain_key)
+                return
+    transaction.on_commit(_SealAfterCommit(chain_key))

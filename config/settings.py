@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "experiments",
     "registry",
     "audit",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -129,11 +130,25 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # comes back after this long.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("WARDEN_CELERY_VISIBILITY_TIMEOUT", default=4 * 3600)}
 CELERY_TASK_DEFAULT_QUEUE = env.str("WARDEN_CELERY_QUEUE", default="warden")
+# Enqueueing happens after commit in the request: a broker that is down must fail fast (the
+# outbox keeps the work), never hang the request.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("WARDEN_CELERY_CONNECT_TIMEOUT", default=2.0)
+# One connection attempt per publish (kombu would otherwise retry until the timeout); the worker's
+# own reconnect loop (broker_connection_retry) is unaffected.
+CELERY_BROKER_TRANSPORT_OPTIONS.update(
+    {
+        "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+        "socket_timeout": 5 * CELERY_BROKER_CONNECTION_TIMEOUT,
+        "max_retries": 0,
+    }
+)
 CELERY_BEAT_SCHEDULE = {
     # Seals audit events whose after-commit seal task was lost (broker down, worker killed).
     "audit-seal-sweep": {"task": "audit.seal_all", "schedule": 60.0},
     # Removes sealed audit events older than each workspace's audit retention (default: none).
     "audit-retention-purge": {"task": "audit.purge_expired", "schedule": 24 * 3600.0},
+    # Fans out outbox events and (re)sends deliveries whose task was lost or whose retry is due.
+    "notifications-drain": {"task": "notifications.drain", "schedule": env.float("WARDEN_OUTBOX_DRAIN_INTERVAL", default=30.0)},
 }
 
 if REDIS_URL:
@@ -167,6 +182,22 @@ SPECTACULAR_SETTINGS = {
 WARDEN_AUDIT_CHAIN_KEY = env.str("WARDEN_AUDIT_CHAIN_KEY", default="")
 # Where background audit exports write their files (private: owner-only permissions).
 WARDEN_AUDIT_EXPORT_DIR = env.str("WARDEN_AUDIT_EXPORT_DIR", default=str(DATA_DIR / "audit-exports"))
+
+# Notifications (``notifications``): webhooks and e-mail, fed by the outbox.
+# Hosts (exact names or IP literals) webhooks may reach although they are not public, over http
+# too: for development and tests only. Everything else must be https to public addresses.
+WARDEN_WEBHOOK_ALLOWED_HOSTS = [h.lower() for h in env.list("WARDEN_WEBHOOK_ALLOWED_HOSTS", default=[])]
+WARDEN_WEBHOOK_TIMEOUT = env.float("WARDEN_WEBHOOK_TIMEOUT", default=10.0)  # seconds, connect and read each
+WARDEN_WEBHOOK_MAX_ATTEMPTS = env.int("WARDEN_WEBHOOK_MAX_ATTEMPTS", default=6)
+# Seconds before the first retry; each further retry waits twice as long, up to an hour.
+WARDEN_WEBHOOK_RETRY_BASE = env.float("WARDEN_WEBHOOK_RETRY_BASE", default=30.0)
+# Seconds the drain leaves new outbox work to its own after-commit task.
+WARDEN_OUTBOX_DRAIN_GRACE = env.float("WARDEN_OUTBOX_DRAIN_GRACE", default=5.0)
+# Days outbox events, deliveries and their attempt log are kept.
+WARDEN_NOTIFICATION_RETENTION_DAYS = env.int("WARDEN_NOTIFICATION_RETENTION_DAYS", default=30)
+# E-mail: a django-environ e-mail URL (smtp+tls://user:pass@host:587, consolemail://, ...).
+vars().update(env.email_url("WARDEN_EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("WARDEN_EMAIL_FROM", default="warden@localhost")
 
 WARDEN_LOCAL_LOGIN = env.bool("WARDEN_LOCAL_LOGIN", default=True)
 # How long a token's last-used time may lag behind its real last use (one UPDATE per window).

@@ -7,6 +7,7 @@ MLFLOW_API = [
     path("", include("experiments.mlflow_api.urls")),
     path("", include("registry.mlflow_api.urls")),
     path("", include(artifact_urls.tracking_urlpatterns)),
+    path("", include("notifications.webhooks.mlflow_api")),
 ]
 MLFLOW_ARTIFACTS = [path("", include("experiments.mlflow_api.artifact_urls"))]
 
@@ -24,5 +25,6 @@ urlpatterns = [
     path("api/v1/", include("audit.api.workspace_urls")),
     path("api/v1/", include("accounts.api.urls")),
     path("audit/", include("audit.urls")),
+    path("api/v1/", include("notifications.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -38,6 +38,7 @@ from experiments.validation import (
     validate_param,
     validate_tag,
 )
+from notifications import events
 
 DEFAULT_EXPERIMENT_NAME = "Default"
 USER_TAG = "mlflow.user"
@@ -123,6 +124,7 @@ def experiment_delete(*, actor, experiment: Experiment) -> Experiment:
     experiment.runs.filter(lifecycle_stage=LifecycleStage.ACTIVE).update(lifecycle_stage=LifecycleStage.DELETED, deleted_time=stamp)
     changes = _stage_change(LifecycleStage.ACTIVE, LifecycleStage.DELETED)
     record(actions.EXPERIMENT_DELETED, actor=actor, **target_of(experiment), changes=changes)
+    events.experiment_deleted(actor=actor, experiment=experiment)
     return experiment
 
 
@@ -237,6 +239,7 @@ def run_update(*, actor, run: Run, status=None, end_time=None, run_name=None) ->
         run.save(update_fields=fields)
     if run.status in _RUN_ENDINGS and run.status != before_status:
         record(_RUN_ENDINGS[run.status], actor=actor, **target_of(run), changes=changed({"status": before_status}, {"status": run.status}))
+    events.run_updated(actor=actor, run=run, fields=fields)
     return run
 
 

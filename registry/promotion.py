@@ -20,6 +20,7 @@ from audit import actions
 from audit.services import record
 from audit.targets import target_of
 from experiments.errors import MlflowError, denied, invalid, invalid_state, not_found
+from notifications import events
 from registry import services
 from registry.models import ModelVersion, RegisteredModel, RegisteredModelAlias, Stage, TransitionRequest
 from registry.validation import ACTIVE_STAGES, canonical_stage, validate_alias
@@ -86,6 +87,7 @@ def _open_request(*, actor, version, kind, to_stage="", alias="", archive=False,
                 creation_timestamp=services.now_ms(),
                 **fields,
             )
+            events.transition_request(actor=actor, request=request, action="created")
     except IntegrityError:  # a concurrent identical request won
         return TransitionRequest.objects.get(status=TransitionRequest.Status.PENDING, **fields), False
     request.registered_model = version.registered_model
@@ -210,6 +212,7 @@ def _decide(locked: TransitionRequest, *, actor, status, comment, version: Model
     locked.save(update_fields=["status", "decided_by", "decided_by_name", "decision_comment", "decided_timestamp"])
     facts = _request_facts(locked, version)
     record(_DECISIONS[status], actor=actor, **target_of(locked), changes={"before": {"status": before}, "after": facts})
+    events.transition_request(actor=actor, request=locked, action=status)
     return locked
 
 

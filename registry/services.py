@@ -16,6 +16,7 @@ from audit import actions
 from audit.services import record
 from audit.targets import changed, target_of
 from experiments.errors import already_exists, invalid, invalid_state, not_found
+from notifications import events
 from registry.models import (
     ModelVersion,
     ModelVersionTag,
@@ -85,6 +86,7 @@ def registered_model_create(*, actor, workspace, name, description=None, tags=No
             )
             grant_creator(obj=model, user=actor)  # the creator manages it: an explicit, revocable grant
             record(actions.REGISTERED_MODEL_CREATED, actor=actor, **target_of(model), changes={"after": {"name": name}})
+            events.registered_model_created(actor=actor, model=model, tags=tag_values)
     except IntegrityError:
         raise already_exists(f"Registered Model (name={name}) already exists.")
     return model
@@ -132,6 +134,7 @@ def registered_model_delete(*, actor, model: RegisteredModel) -> None:
             "Someone with MANAGE must lift the protection first."
         )
     record(actions.REGISTERED_MODEL_DELETED, actor=actor, **target_of(model), changes={"before": {"name": model.name}})
+    events.registered_model_deleted(actor=actor, model=locked)
     locked.delete()
 
 
@@ -192,6 +195,7 @@ def model_version_create(
         last_updated_timestamp=stamp,
     )
     ModelVersionTag.objects.bulk_create([ModelVersionTag(model_version=version, key=k, value=v) for k, v in tag_values.items()])
+    events.model_version_created(actor=actor, version=version, tags=tag_values)
     RegisteredModel.objects.filter(pk=locked.pk).update(last_updated_timestamp=stamp)
     model.last_updated_timestamp = stamp
     version.registered_model = model
@@ -276,6 +280,7 @@ def model_version_stage_transition(*, actor, version: ModelVersion, stage, archi
         actions.MODEL_VERSION_STAGE_TRANSITIONED, actor=actor, **target_of(version),
         changes={"before": {"stage": before}, "after": {"stage": stage}, "archived_versions": archived},
     )
+    events.stage_transitioned(actor=actor, version=version, archive_existing_versions=archive_existing_versions)
     return version
 
 
@@ -287,6 +292,7 @@ def model_version_tag_set(*, actor, version: ModelVersion, key, value) -> None:
     ModelVersionTag.objects.update_or_create(model_version=version, key=key, defaults={"value": value})
     if before != value:
         record(actions.MODEL_VERSION_TAG_SET, actor=actor, **target_of(version), changes=_tag_change(key, before, value))
+    events.model_version_tag_set(actor=actor, version=version, key=key, value=value)
 
 
 @transaction.atomic
@@ -296,6 +302,7 @@ def model_version_tag_delete(*, actor, version: ModelVersion, key) -> None:
     before = rows.values_list("value", flat=True).first()
     if rows.delete()[0]:
         record(actions.MODEL_VERSION_TAG_DELETED, actor=actor, **target_of(version), changes=_tag_change(key, before, None))
+        events.model_version_tag_deleted(actor=actor, version=version, key=key)
 
 
 def model_version_download_record(*, actor, version: ModelVersion) -> None:
@@ -323,6 +330,7 @@ def alias_set(*, actor, version: ModelVersion, alias) -> RegisteredModelAlias:
     if previous != version.version:
         changes = _alias_change(alias, previous, version.version)
         record(actions.ALIAS_SET, actor=actor, **target_of(version.registered_model), changes=changes)
+    events.alias_created(actor=actor, version=version, alias=alias)
     return link
 
 
@@ -342,4 +350,5 @@ def alias_delete(*, actor, model: RegisteredModel, alias) -> None:
             "Someone with MANAGE must lift the protection first."
         )
     record(actions.ALIAS_DELETED, actor=actor, **target_of(model), changes=_alias_change(alias, link.model_version.version, None))
+    events.alias_deleted(actor=actor, model=model, alias=alias)
     link.delete()

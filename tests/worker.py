@@ -46,6 +46,7 @@ class Worker:
                 "WARDEN_ARTIFACT_ROOT": str(settings.ARTIFACT_ROOT),
                 "WARDEN_SECRET_KEY": settings.SECRET_KEY,
                 "WARDEN_DB_CONN_MAX_AGE": "0",
+                "WARDEN_TEST_CACHE_PREFIX": settings.CACHES["default"].get("KEY_PREFIX", ""),
             }
         )
         env.update(self.extra_env)

@@ -65,6 +65,8 @@ RM = {"name": "{t.model.name}"}
 MV = {"name": "{t.model.name}", "version": "1"}
 ART = "/api/2.0/mlflow-artifacts/artifacts/{t.exp.wire_id}/{t.run.run_uuid}/artifacts"
 GOV = "/api/v1/workspaces/acme"
+HOOK_URL = "http://127.0.0.1:9/hook"  # allowlisted below; nothing listens on port 9
+MV_CREATED = {"entity": "MODEL_VERSION", "action": "CREATED"}
 
 ROUTES = [
     # experiments
@@ -138,6 +140,18 @@ ROUTES = [
     Route("GET", "model-versions/search", R, "workspace"),
     Route("POST", "model-versions/set-tag", E, params={**MV, "key": "k", "value": "v"}),
     Route("DELETE", "model-versions/delete-tag", E, params={**MV, "key": "t"}),
+    # webhooks (MLflow's API): workspace admins only; a read-only token is the maintainer's
+    Route("GET", "webhooks", Role.ADMIN, "role"),
+    Route("POST", "webhooks", Role.ADMIN, "role", {"name": "hook-{t.n}", "url": HOOK_URL, "events": [MV_CREATED]}),
+    Route("GET", "webhooks/{t.webhook}", Role.ADMIN, "role"),
+    Route("PATCH", "webhooks/{t.webhook}", Role.ADMIN, "role", {"description": "d"}),
+    Route("DELETE", "webhooks/{t.webhook}", Role.ADMIN, "role"),
+    Route("POST", "webhooks/{t.webhook}/test", Role.ADMIN, "role"),
+    # Warden's notification API
+    Route("GET", GOV + "/webhooks/{t.webhook}/deliveries", Role.ADMIN, "role", drf=True),
+    Route("GET", GOV + "/watches", Role.VIEWER, "role", drf=True),
+    Route("PUT", GOV + "/watches/registered-models/{t.model.name}", R, ok=201, drf=True),
+    Route("PUT", GOV + "/watches/experiments/{t.exp.wire_id}", R, ok=201, drf=True),
     # Warden's registry API
     Route("GET", "/api/v1/registry/models/{t.model.name}/protection", R, drf=True),
     Route("PUT", "/api/v1/registry/models/{t.model.name}/protection", M, params={"protected": False}, drf=True),
@@ -204,8 +218,13 @@ MATRIX_SIZE = sum(len(PRINCIPALS) * (2 if r.scope == "object" else 1) for r in R
 
 @pytest.fixture
 def world(workspace, other_workspace, make_user, make_token, settings, tmp_path):
+    from notifications.webhooks.services import webhook_create
+
     settings.ARTIFACT_ROOT = str(tmp_path / "artifacts")
-    return World(workspace, other_workspace, make_user, make_token)
+    settings.WARDEN_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    built = World(workspace, other_workspace, make_user, make_token)
+    built.webhook = webhook_create(actor=None, workspace=workspace, name="matrix", url=HOOK_URL, events=[MV_CREATED])
+    return built
 
 
 @pytest.mark.parametrize("route,restricted", list(_cases()))
@@ -215,6 +234,7 @@ def test_matrix(client, world, route, restricted):
     for principal in PRINCIPALS:
         t = shared or world.targets(restricted=restricted)  # files are not rolled back: fresh ones
         t.team_id = world.team.pk
+        t.webhook = world.webhook.webhook_id
         with transaction.atomic():  # every principal meets the same state: writes roll back
             response = call(client, route, world.tokens[principal], t)
             transaction.set_rollback(True)
