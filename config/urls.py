@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/2.0/mlflow-artifacts/", include(MLFLOW_ARTIFACTS)),
     path("ajax-api/2.0/mlflow-artifacts/", include(MLFLOW_ARTIFACTS)),
     path("api/v1/registry/", include("registry.api.urls")),
+    path("api/v1/", include("experiments.api.urls")),
     path("api/v1/", include("accounts.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -29,6 +29,7 @@ from experiments.models import (
     RunTag,
 )
 from experiments.naming import generate_run_name
+from experiments.retention import refuse_if_purging
 from experiments.validation import (
     MAX_RUN_NAME_LENGTH,
     validate_experiment_name,
@@ -105,6 +106,11 @@ def experiment_delete(*, actor, experiment: Experiment) -> Experiment:
         raise invalid("Cannot delete the Default experiment '0'.")
     if experiment.lifecycle_stage == LifecycleStage.DELETED:
         return experiment
+    if Experiment.objects.select_for_update().filter(pk=experiment.pk, protected=True).exists():
+        raise invalid_state(
+            f"Experiment {experiment.wire_id} is protected and cannot be deleted. "
+            "Someone with MANAGE must lift the protection first."
+        )
     stamp = now_ms()
     experiment.lifecycle_stage = LifecycleStage.DELETED
     experiment.deleted_time = stamp
@@ -119,6 +125,8 @@ def experiment_restore(*, actor, experiment: Experiment) -> Experiment:
     """Restore the experiment and the runs that were deleted along with it."""
     if experiment.lifecycle_stage == LifecycleStage.ACTIVE:
         return experiment
+    Experiment.objects.select_for_update().filter(pk=experiment.pk).first()  # the purge claims under this lock
+    refuse_if_purging("experiment", experiment.pk, f"Experiment {experiment.wire_id}")
     deleted_time = experiment.deleted_time
     experiment.lifecycle_stage = LifecycleStage.ACTIVE
     experiment.deleted_time = None
@@ -232,6 +240,8 @@ def run_restore(*, actor, run: Run) -> Run:
     if run.experiment.lifecycle_stage != LifecycleStage.ACTIVE:
         raise invalid_state("Cannot restore a run of a deleted experiment; restore the experiment first.")
     if run.lifecycle_stage != LifecycleStage.ACTIVE:
+        Run.objects.select_for_update().filter(pk=run.pk).first()  # the purge claims under this lock
+        refuse_if_purging("run", run.pk, f"Run {run.run_uuid}")
         run.lifecycle_stage = LifecycleStage.ACTIVE
         run.deleted_time = None
         run.save(update_fields=["lifecycle_stage", "deleted_time"])

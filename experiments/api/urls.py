@@ -1,0 +1,13 @@
+"""Warden's own API for governed deletion, mounted under /api/v1/."""
+
+from django.urls import path
+
+from experiments.api import views
+
+WS = "workspaces/<slug:slug>"
+
+urlpatterns = [
+    path(f"{WS}/retention", views.RetentionView.as_view(), name="api-retention"),
+    path(f"{WS}/deleted", views.DeletedObjectsView.as_view(), name="api-deleted"),
+    path(f"{WS}/experiments/<str:key>/protection", views.ExperimentProtectionView.as_view(), name="api-experiment-protection"),
+]
