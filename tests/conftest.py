@@ -139,13 +139,15 @@ def api(wire, member):
 @pytest.fixture
 def real_worker(request, transactional_db, tmp_path):
     """Start a real Celery worker (tests marked ``celery_worker``); tasks this test enqueues
-    go to its own queue. Returns a ``tests.worker.Worker`` (``kill()``, ``start()``, ``log()``)."""
+    go to its own queue. Returns a ``tests.worker.Worker`` (``kill()``, ``start()``, ``log()``);
+    ``@pytest.mark.celery_worker(env={...})`` adds to the worker's environment."""
     from django.conf import settings
 
     from config.celery import app
     from tests.worker import Worker, new_queue
 
-    if not request.node.get_closest_marker("celery_worker"):
+    marker = request.node.get_closest_marker("celery_worker")
+    if not marker:
         raise pytest.UsageError("real_worker needs the celery_worker marker")
     if not settings.REDIS_URL:
         if ON_POSTGRES_REQUIRED:
@@ -154,7 +156,7 @@ def real_worker(request, transactional_db, tmp_path):
     queue = new_queue()
     saved = app.conf.task_default_queue
     app.conf.task_default_queue = queue
-    worker = Worker(queue, tmp_path / "worker.log").start()
+    worker = Worker(queue, tmp_path / "worker.log", dict(marker.kwargs.get("env", {}))).start()
     yield worker
     worker.stop()
     app.conf.task_default_queue = saved
