@@ -13,7 +13,6 @@ import uuid
 
 import pytest
 
-from accounts.models import Role
 from experiments.artifacts import logged_model_artifact_root, run_artifact_root, save_stream
 from experiments.models import (
     Dataset,
@@ -145,13 +144,3 @@ def snapshot(root) -> dict:
 def files_of(run_or_model) -> set[str]:
     root = run_artifact_root(run_or_model) if isinstance(run_or_model, Run) else logged_model_artifact_root(run_or_model)
     return {f"{root}/{name}" for name in (FILES if isinstance(run_or_model, Run) else ("MLmodel",))}
-
-
-@pytest.fixture
-def admin(make_user, workspace):
-    return make_user("ada", workspace, Role.ADMIN)
-
-
-@pytest.fixture
-def maintainer(make_user, workspace):
-    return make_user("max", workspace, Role.MAINTAINER)
