@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import Workspace
@@ -38,6 +39,7 @@ from experiments.retention import cutoff_ms
 
 logger = logging.getLogger("warden.purge")
 Kind = PurgeClaim.Kind
+ADVISORY_LOCK_KEY = 0x57415244454E50  # "WARDENP": the purge's PostgreSQL advisory lock
 
 
 class OutsideWorkspace(RuntimeError):
@@ -285,6 +287,28 @@ def _labels(kind, objects) -> list[str]:
     return [label(o) for o in objects]
 
 
+class PurgeBusy(RuntimeError):
+    """Another purge holds the lock (a long run overlapping the next beat, or a redelivery)."""
+
+
+@contextmanager
+def _exclusive():
+    """One purge at a time, server-wide: a PostgreSQL session advisory lock, which a killed
+    worker's connection releases as it drops. SQLite (embedded, one process) needs none."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
+        if not cursor.fetchone()[0]:
+            raise PurgeBusy("another purge is running")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_KEY])
+
+
 def purge(*, workspace=None, dry_run: bool = False, now_ms: int | None = None) -> Report:
     """Purge every workspace (or one); then sweep orphaned folders and abandoned uploads."""
     from experiments import sweeps
@@ -292,9 +316,10 @@ def purge(*, workspace=None, dry_run: bool = False, now_ms: int | None = None) -
     report = Report(dry_run=dry_run)
     pacer = _Pacer()
     workspaces = [workspace] if workspace is not None else list(Workspace.objects.order_by("pk"))
-    for each in workspaces:
-        purge_workspace(each, report=report, now_ms=now_ms, pacer=pacer)
-    sweeps.orphan_sweep(report, workspace=workspace)
-    if workspace is None:  # staging files belong to no workspace: only a full purge sweeps them
-        sweeps.abandoned_upload_sweep(report)
+    with _exclusive():
+        for each in workspaces:
+            purge_workspace(each, report=report, now_ms=now_ms, pacer=pacer)
+        sweeps.orphan_sweep(report, workspace=workspace)
+        if workspace is None:  # staging files belong to no workspace: only a full purge sweeps them
+            sweeps.abandoned_upload_sweep(report)
     return report

@@ -11,6 +11,7 @@ import uuid
 from django.db import IntegrityError, transaction
 
 from accounts.services import grant_creator
+from audit.services import record
 from experiments import ingest
 from experiments.errors import already_exists, invalid, invalid_state, not_found
 from experiments.models import (
@@ -404,6 +405,26 @@ def logged_model_delete(*, actor, model: LoggedModel) -> LoggedModel:
     model.deleted_time = now_ms()
     model.save(update_fields=["lifecycle_stage", "deleted_time"])
     return model
+
+
+@transaction.atomic
+def logged_model_restore(*, actor, model: LoggedModel) -> LoggedModel:
+    """Undelete a logged model (Warden's API; MLflow has no call for it) unless the purge claimed it."""
+    if model.experiment.lifecycle_stage != LifecycleStage.ACTIVE:
+        raise invalid_state("Cannot restore a logged model of a deleted experiment; restore the experiment first.")
+    locked = LoggedModel.objects.select_for_update().filter(pk=model.pk, lifecycle_stage=LifecycleStage.DELETED).first()
+    if locked is None:
+        return model
+    refuse_if_purging("logged_model", locked.pk, f"Logged model {locked.model_id}")
+    deleted_time = locked.deleted_time
+    locked.lifecycle_stage, locked.deleted_time, locked.last_updated_timestamp = LifecycleStage.ACTIVE, None, now_ms()
+    locked.save(update_fields=["lifecycle_stage", "deleted_time", "last_updated_timestamp"])
+    record(
+        "logged_model.restored", workspace=model.experiment.workspace, actor=actor, target=locked,
+        target_id=locked.model_id, changes={"before": {"deleted_time": deleted_time}, "after": {"deleted_time": None}},
+    )
+    locked.experiment = model.experiment
+    return locked
 
 
 @transaction.atomic

@@ -108,5 +108,12 @@ def abandoned_upload_sweep(report) -> None:
         report.abandoned_uploads.extend(store.abandoned_uploads(older))
         return
     names = store.abandoned_uploads(older)
-    store.abandoned_uploads_purge(older)
+    if not names:
+        return
+    removed = store.abandoned_uploads_purge(older)
     report.abandoned_uploads.extend(names)
+    with transaction.atomic():
+        record(
+            "artifacts.abandoned_uploads_purged", target_type="artifact_staging", target_name=f"{removed} staging files",
+            changes={"files": names, "older_than_seconds": older},
+        )

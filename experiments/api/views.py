@@ -13,8 +13,8 @@ from rest_framework.response import Response
 from accounts.api.views import WorkspaceView
 from accounts.models import Role
 from accounts.permissions import Level
-from experiments import retention, selectors
-from experiments.access import access_experiment
+from experiments import retention, selectors, services
+from experiments.access import access_deleted_logged_model, access_experiment
 
 
 class RetentionInput(serializers.Serializer):
@@ -78,3 +78,14 @@ class ExperimentProtectionView(WorkspaceView):
         data = self.valid(ProtectionInput, request.data)
         experiment = retention.experiment_protection_set(actor=request.user, experiment=experiment, protected=data["protected"])
         return Response({"experiment_id": experiment.wire_id, "protected": experiment.protected})
+
+
+class LoggedModelRestoreView(WorkspaceView):
+    """POST (EDIT on its experiment, as deleting it): restore a deleted logged model."""
+
+    write_role = Role.VIEWER  # EDIT on the experiment is checked per request
+
+    def post(self, request, slug, model_id):
+        model = access_deleted_logged_model(self.ctx, model_id, Level.EDIT)
+        model = services.logged_model_restore(actor=request.user, model=model)
+        return Response({"model_id": model.model_id, "lifecycle_stage": model.lifecycle_stage})

@@ -204,3 +204,22 @@ def test_runs_are_purged_in_bounded_batches(shop, workspace, settings, artifact_
     assert sorted(report.purged["run"]) == sorted(r.run_uuid for r in runs)
     events = AuditEvent.objects.filter(action="run.purged")
     assert sorted(len(e.changes["ids"]) for e in events) == [1, 3, 3]
+
+
+@pytest.mark.postgres_only
+def test_one_purge_at_a_time(acme, artifact_root):
+    """A second purge (an overlapping beat, a redelivery) backs off while the first holds the lock."""
+    import psycopg
+
+    from experiments import tasks
+    from tests.worker import database_url
+
+    with psycopg.connect(database_url(), autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [purge.ADVISORY_LOCK_KEY])
+        with pytest.raises(purge.PurgeBusy):
+            purge.purge()
+        assert tasks.purge() == {}
+        with pytest.raises(Exception, match="another purge is running"):
+            call_command("purge", stdout=io.StringIO(), stderr=io.StringIO())
+        assert Run.objects.filter(pk=acme["old_run"].pk).exists()
+    assert acme["old_run"].run_uuid in purge.purge().purged["run"]

@@ -80,6 +80,7 @@ def test_a_worker_killed_mid_purge_leaves_a_state_the_next_run_completes(artifac
     gone_folders = [files_of(run) for run in world["gone_runs"]]
 
     tasks.purge.delay()
+    delivered = time.monotonic()
 
     def three_runs_stripped():
         files = stored_files(artifact_root)
@@ -97,10 +98,13 @@ def test_a_worker_killed_mid_purge_leaves_a_state_the_next_run_completes(artifac
     with pytest.raises(MlflowError, match="being purged"):  # half its files are gone: no way back
         experiment_restore(actor=member, experiment=Experiment.objects.get(pk=world["gone"].pk))
 
-    # Restarted, the worker gets the unacknowledged task back and finishes the job.
+    # Restarted, the worker gets the unacknowledged task back and finishes the job: with a 1 s
+    # visibility timeout, the sweep of unacknowledged messages a worker makes as it starts
+    # returns a message delivered more than a second ago.
     for name in ("WARDEN_PURGE_PAUSE_AFTER", "WARDEN_PURGE_PAUSE_SECONDS"):
         real_worker.extra_env.pop(name)
     real_worker.extra_env["WARDEN_CELERY_VISIBILITY_TIMEOUT"] = "1"
+    time.sleep(max(0.0, delivered + 2.0 - time.monotonic()))
     real_worker.start()
     wait_for(lambda: not PurgeClaim.objects.exists() and not Run.objects.filter(pk=world["old_runs"][-1].pk).exists(),
              real_worker, what="the redelivered purge to finish")

@@ -99,3 +99,17 @@ def test_admins_list_deleted_objects_with_their_purge_time(as_user, shop, worksp
     only_runs = ok(as_user(Role.ADMIN, "ada2").get("deleted", {"kind": "run"}))["deleted"]
     assert [item["id"] for item in only_runs] == [run.run_uuid]
     assert as_user(Role.ADMIN, "ada3").get("deleted", {"kind": "bogus"}).status_code == 400
+
+
+def test_a_deleted_logged_model_is_restored_through_warden(api, shop, workspace, member, make_user, client, make_token):
+    exp_id = ok(api.post("experiments/create", {"name": "models"}))["experiment_id"]
+    model_id = ok(api.post("/api/2.0/mlflow/logged-models", {"experiment_id": exp_id, "name": "m"}))["model"]["info"]["model_id"]
+    ok(api.delete(f"/api/2.0/mlflow/logged-models/{model_id}"))
+    error(api.get(f"/api/2.0/mlflow/logged-models/{model_id}"), 404, "RESOURCE_DOES_NOT_EXIST")
+    path = f"/api/v1/workspaces/acme/logged-models/{model_id}/restore"
+    reader = make_token(make_user("vic", workspace, Role.VIEWER))
+    assert client.post(path, HTTP_AUTHORIZATION=f"Bearer {reader}").status_code == 403
+    assert ok(api.post(path)) == {"model_id": model_id, "lifecycle_stage": "active"}
+    assert ok(api.get(f"/api/2.0/mlflow/logged-models/{model_id}"))["model"]["info"]["model_id"] == model_id
+    assert AuditEvent.objects.get(action="logged_model.restored").target_id == model_id
+    assert api.post(path).status_code == 404  # nothing deleted to restore

@@ -24,7 +24,10 @@ class Command(BaseCommand):
             target = Workspace.objects.filter(slug=workspace).first()
             if target is None:
                 raise CommandError(f"No workspace '{workspace}'.")
-        report = purge.purge(workspace=target, dry_run=dry_run)
+        try:
+            report = purge.purge(workspace=target, dry_run=dry_run)
+        except purge.PurgeBusy as exc:
+            raise CommandError(f"{exc}; try again when it has finished.") from None
         verb = "would purge" if dry_run else "purged"
         for kind, labels in report.purged.items():
             for label in labels:
