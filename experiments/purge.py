@@ -133,12 +133,11 @@ def due(workspace, kind: str, cutoff: int):
     else:
         model = Run if kind == Kind.RUN else LoggedModel
         source_field = "run" if kind == Kind.RUN else "logged_model"
+        # Only in live experiments: those of a deleted one go with it (or come back with it).
         queryset = model.objects.filter(
-            experiment__workspace=workspace, experiment__protected=False,
+            experiment__workspace=workspace, experiment__protected=False, experiment__lifecycle_stage=LifecycleStage.ACTIVE,
             lifecycle_stage=LifecycleStage.DELETED, deleted_time__lte=cutoff,
         ).exclude(Exists(ModelVersion.objects.filter(**{source_field: OuterRef("pk")})))
-        # The runs and logged models of a claimed experiment go with it.
-        queryset = queryset.exclude(Q(experiment_id__in=PurgeClaim.objects.filter(workspace=workspace, kind=Kind.EXPERIMENT).values("object_id")))
     return queryset.exclude(_claimed(workspace, kind))
 
 
@@ -271,12 +270,9 @@ def _model_of(kind):
 
 
 def _would_go(workspace, kind, cutoff) -> list:
-    """Dry run: what is claimed already plus what is due, without what goes with a due experiment."""
+    """Dry run: what is claimed already plus what is due (an experiment's runs are counted with it)."""
     claimed = _model_of(kind).objects.filter(pk__in=PurgeClaim.objects.filter(workspace=workspace, kind=kind).values("object_id"))
-    queryset = due(workspace, kind, cutoff)
-    if kind in (Kind.RUN, Kind.LOGGED_MODEL):
-        queryset = queryset.exclude(experiment_id__in=due(workspace, Kind.EXPERIMENT, cutoff).values("pk"))
-    return list(claimed.order_by("pk")) + list(queryset.order_by("pk"))
+    return list(claimed.order_by("pk")) + list(due(workspace, kind, cutoff).order_by("pk"))
 
 
 def _labels(kind, objects) -> list[str]:

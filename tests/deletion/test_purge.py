@@ -223,3 +223,31 @@ def test_one_purge_at_a_time(acme, artifact_root):
             call_command("purge", stdout=io.StringIO(), stderr=io.StringIO())
         assert Run.objects.filter(pk=acme["old_run"].pk).exists()
     assert acme["old_run"].run_uuid in purge.purge().purged["run"]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_row_locked_by_a_restore_in_flight_is_left_alone(acme, artifact_root):
+    """The purge claims with SKIP LOCKED: a row someone is restoring right now is not taken."""
+    import psycopg
+
+    from tests.worker import database_url
+
+    run = acme["old_run"]
+    with psycopg.connect(database_url()) as other:
+        other.execute("SELECT id FROM experiments_run WHERE id = %s FOR UPDATE", [run.pk])
+        report = purge.purge()
+        assert run.run_uuid not in report.purged["run"] and files_of(run) <= snapshot(artifact_root)["files"]
+        other.execute("UPDATE experiments_run SET lifecycle_stage = 'active', deleted_time = NULL WHERE id = %s", [run.pk])
+        other.commit()
+    purge.purge()
+    assert Run.objects.filter(pk=run.pk, lifecycle_stage="active").exists()
+    assert files_of(run) <= snapshot(artifact_root)["files"]
+
+
+def test_beat_runs_the_purge_task(settings):
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    entry = settings.CELERY_BEAT_SCHEDULE["purge-deleted"]
+    assert entry["task"] == "experiments.purge" and entry["task"] in app.tasks and entry["schedule"] > 0
