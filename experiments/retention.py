@@ -55,7 +55,7 @@ def retention_set(*, actor, workspace, days) -> int | None:
         type(workspace).objects.filter(pk=workspace.pk).update(retention_days=days)
         workspace.retention_days = days
         record(
-            "workspace.retention_changed", workspace=workspace, actor=actor, target=workspace, target_name=workspace.slug,
+            "workspace.deletion_retention_changed", workspace=workspace, actor=actor, target=workspace, target_name=workspace.slug,
             changes={"before": {"retention_days": before}, "after": {"retention_days": days}},
         )
     return days

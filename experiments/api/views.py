@@ -1,8 +1,9 @@
 """Warden's own API for governed deletion: retention, protection of experiments, deleted objects.
 
 Under ``/api/v1/workspaces/<slug>/``, in DRF's shapes (``accounts.api.views.WardenView``):
-members read the retention period, admins set it and list what is deleted; MANAGE on an
-experiment protects it.
+``deleted/retention`` (members read the period deleted objects stay restorable, admins set it),
+``deleted`` (admins list what is deleted), ``experiments/<id>/protection`` (MANAGE protects) and
+``logged-models/<id>/restore`` (EDIT, as deleting it).
 """
 
 from django.conf import settings

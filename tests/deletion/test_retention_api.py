@@ -38,27 +38,27 @@ def as_user(client, make_token, make_user, workspace):
 def test_members_read_the_retention_and_admins_set_it_audited(as_user, workspace, settings):
     settings.WARDEN_DEFAULT_RETENTION_DAYS = 30
     member, admin = as_user(Role.MEMBER), as_user(Role.ADMIN)
-    assert ok(member.get("retention")) == {
+    assert ok(member.get("deleted/retention")) == {
         "workspace": "acme", "retention_days": 30, "workspace_retention_days": None, "default_retention_days": 30
     }
-    assert member.put("retention", {"retention_days": 7}).status_code == 403
-    assert ok(admin.put("retention", {"retention_days": 7}))["retention_days"] == 7
+    assert member.put("deleted/retention", {"retention_days": 7}).status_code == 403
+    assert ok(admin.put("deleted/retention", {"retention_days": 7}))["retention_days"] == 7
     workspace.refresh_from_db()
     assert workspace.retention_days == 7
-    event = AuditEvent.objects.get(action="workspace.retention_changed")
+    event = AuditEvent.objects.get(action="workspace.deletion_retention_changed")
     assert event.changes == {"before": {"retention_days": None}, "after": {"retention_days": 7}}
     assert event.actor_name == "admin-user" and event.workspace_id == workspace.pk
-    assert ok(admin.put("retention", {"retention_days": None}))["retention_days"] == 30
+    assert ok(admin.put("deleted/retention", {"retention_days": None}))["retention_days"] == 30
     for bad in (0, -1, "x", 40_000, True):
-        response = admin.put("retention", {"retention_days": bad})
+        response = admin.put("deleted/retention", {"retention_days": bad})
         assert response.status_code == 400 and "retention_days" in response.json(), (bad, response.content)
-    assert AuditEvent.objects.filter(action="workspace.retention_changed").count() == 2
+    assert AuditEvent.objects.filter(action="workspace.deletion_retention_changed").count() == 2
 
 
 def test_another_workspace_answers_404(as_user, other_workspace):
     admin = as_user(Role.ADMIN, slug="globex")
-    assert admin.get("retention").status_code == 404
-    assert admin.put("retention", {"retention_days": 1}).status_code == 404
+    assert admin.get("deleted/retention").status_code == 404
+    assert admin.put("deleted/retention", {"retention_days": 1}).status_code == 404
     other_workspace.refresh_from_db()
     assert other_workspace.retention_days is None
 
