@@ -20,6 +20,9 @@ class Workspace(models.Model):
     slug = models.SlugField(max_length=63, unique=True)
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
+    # Days a deleted object stays restorable before the purge removes it; None: the server default
+    # (WARDEN_DEFAULT_RETENTION_DAYS). Set by workspace admins through experiments.retention.
+    retention_days = models.PositiveIntegerField(null=True, blank=True)
 
     def __str__(self):
         return self.slug

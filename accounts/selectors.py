@@ -92,5 +92,6 @@ def _granted_objects(ctx, model):
     user_model, group_model = grant_models(model)
     mine = Q(pk__in=user_model.objects.filter(user=ctx.user).values("content_object_id"))
     mine |= Q(pk__in=group_model.objects.filter(group__user=ctx.user, group__team__workspace=ctx.workspace).values("content_object_id"))
-    return model.objects.filter(workspace=ctx.workspace).filter(mine).order_by("name")
+    live = {"deleted": False} if hasattr(model, "deleted") else {}  # deleted registered models are gone
+    return model.objects.filter(workspace=ctx.workspace, **live).filter(mine).order_by("name")
 

@@ -149,7 +149,22 @@ CELERY_BEAT_SCHEDULE = {
     "audit-retention-purge": {"task": "audit.purge_expired", "schedule": 24 * 3600.0},
     # Fans out outbox events and (re)sends deliveries whose task was lost or whose retry is due.
     "notifications-drain": {"task": "notifications.drain", "schedule": env.float("WARDEN_OUTBOX_DRAIN_INTERVAL", default=30.0)},
+    # Governed deletion: purge what stayed deleted past its workspace's retention, sweep leftovers.
+    "purge-deleted": {"task": "experiments.purge", "schedule": float(env.int("WARDEN_PURGE_INTERVAL_SECONDS", default=3600))},
 }
+
+# Governed deletion (experiments.purge). A deleted object stays restorable this many days, unless
+# its workspace sets its own period.
+WARDEN_DEFAULT_RETENTION_DAYS = env.int("WARDEN_DEFAULT_RETENTION_DAYS", default=30)
+# Objects claimed, stripped of their files and deleted per transaction.
+WARDEN_PURGE_BATCH_SIZE = env.int("WARDEN_PURGE_BATCH_SIZE", default=500)
+# Artifact folders no row owns are removed once untouched this long; so are abandoned uploads.
+WARDEN_PURGE_ORPHAN_GRACE_SECONDS = env.int("WARDEN_PURGE_ORPHAN_GRACE_SECONDS", default=24 * 3600)
+WARDEN_UPLOAD_ABANDON_SECONDS = env.int("WARDEN_UPLOAD_ABANDON_SECONDS", default=24 * 3600)
+# Fault injection for crash-recovery tests and drills: after removing the files of this many
+# objects, the purge sleeps WARDEN_PURGE_PAUSE_SECONDS (0: never).
+WARDEN_PURGE_PAUSE_AFTER = env.int("WARDEN_PURGE_PAUSE_AFTER", default=0)
+WARDEN_PURGE_PAUSE_SECONDS = env.float("WARDEN_PURGE_PAUSE_SECONDS", default=600.0)
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

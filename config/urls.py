@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/v1/registry/", include("registry.api.urls")),
     path("api/v1/audit/", include("audit.api.urls")),
     path("api/v1/", include("audit.api.workspace_urls")),
+    path("api/v1/", include("experiments.api.urls")),
     path("api/v1/", include("accounts.api.urls")),
     path("audit/", include("audit.urls")),
     path("api/v1/", include("notifications.api.urls")),

@@ -113,6 +113,20 @@ def access_logged_model(ctx, model_id, need: Level) -> LoggedModel:
     return model
 
 
+def access_deleted_logged_model(ctx, model_id, need: Level) -> LoggedModel:
+    """A deleted logged model (Warden's restore); same answers as ``access_logged_model``."""
+    missing = f"Deleted logged model with ID '{model_id}' not found."
+    models = LoggedModel.objects.select_related("experiment").filter(
+        model_id=model_id, experiment__workspace=ctx.workspace, lifecycle_stage=LifecycleStage.DELETED
+    )
+    model = with_granted_level(ctx, models, Experiment, "experiment_id").first()
+    if model is None:
+        raise not_found(missing)
+    carry_granted_level(model, model.experiment)
+    check_level(experiment_level(ctx, model.experiment), need, f"logged model {model_id}", missing)
+    return model
+
+
 def require_workspace_level(ctx, need: Level, action: str):
     if workspace_level(ctx) < need:
         raise denied(

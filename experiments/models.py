@@ -20,6 +20,9 @@ class Experiment(models.Model):
     name = models.CharField(max_length=500)
     is_default = models.BooleanField(default=False)
     restricted = models.BooleanField(default=False)
+    protected = models.BooleanField(
+        default=False, help_text="Cannot be deleted; nothing in it (deleted runs, logged models) is purged."
+    )
     lifecycle_stage = models.CharField(max_length=16, choices=LifecycleStage.choices, default=LifecycleStage.ACTIVE)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     creation_time = models.BigIntegerField()
@@ -237,6 +240,30 @@ class RunModelLink(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "logged_model", "direction"], name="run_model_link_unique")
         ]
+
+
+class PurgeClaim(models.Model):
+    """A deleted object the purge has committed to remove: written (under the object's row lock)
+    before any of its files go, deleted with its row. While it exists the object cannot be
+    restored, and a purge that crashed finds it and finishes the job. ``progress`` counts what
+    was removed so far, for the audit event written at the end."""
+
+    class Kind(models.TextChoices):
+        EXPERIMENT = "experiment"
+        RUN = "run"
+        LOGGED_MODEL = "logged_model"
+        REGISTERED_MODEL = "registered_model"
+        MODEL_VERSION = "model_version"
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    object_id = models.BigIntegerField()
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    progress = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "object_id"], name="purge_claim_unique_object")]
+        indexes = [models.Index(fields=["workspace", "kind"], name="purge_claim_ws_kind")]
 
 
 class ExperimentUserObjectPermission(UserObjectPermissionBase):

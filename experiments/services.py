@@ -32,6 +32,7 @@ from experiments.models import (
     RunTag,
 )
 from experiments.naming import generate_run_name
+from experiments.retention import refuse_if_purging
 from experiments.validation import (
     MAX_RUN_NAME_LENGTH,
     validate_experiment_name,
@@ -116,6 +117,11 @@ def experiment_delete(*, actor, experiment: Experiment) -> Experiment:
         raise invalid("Cannot delete the Default experiment '0'.")
     if experiment.lifecycle_stage == LifecycleStage.DELETED:
         return experiment
+    if Experiment.objects.select_for_update().filter(pk=experiment.pk, protected=True).exists():
+        raise invalid_state(
+            f"Experiment {experiment.wire_id} is protected and cannot be deleted. "
+            "Someone with MANAGE must lift the protection first."
+        )
     stamp = now_ms()
     experiment.lifecycle_stage = LifecycleStage.DELETED
     experiment.deleted_time = stamp
@@ -137,6 +143,8 @@ def experiment_restore(*, actor, experiment: Experiment) -> Experiment:
     """Restore the experiment and the runs that were deleted along with it."""
     if experiment.lifecycle_stage == LifecycleStage.ACTIVE:
         return experiment
+    Experiment.objects.select_for_update().filter(pk=experiment.pk).first()  # the purge claims under this lock
+    refuse_if_purging("experiment", experiment.pk, f"Experiment {experiment.wire_id}")
     deleted_time = experiment.deleted_time
     experiment.lifecycle_stage = LifecycleStage.ACTIVE
     experiment.deleted_time = None
@@ -262,6 +270,8 @@ def run_restore(*, actor, run: Run) -> Run:
     if run.experiment.lifecycle_stage != LifecycleStage.ACTIVE:
         raise invalid_state("Cannot restore a run of a deleted experiment; restore the experiment first.")
     if run.lifecycle_stage != LifecycleStage.ACTIVE:
+        Run.objects.select_for_update().filter(pk=run.pk).first()  # the purge claims under this lock
+        refuse_if_purging("run", run.pk, f"Run {run.run_uuid}")
         run.lifecycle_stage = LifecycleStage.ACTIVE
         run.deleted_time = None
         run.save(update_fields=["lifecycle_stage", "deleted_time"])
@@ -433,6 +443,26 @@ def logged_model_delete(*, actor, model: LoggedModel) -> LoggedModel:
     changes = _stage_change(LifecycleStage.ACTIVE, LifecycleStage.DELETED)
     record(actions.LOGGED_MODEL_DELETED, actor=actor, **target_of(model), changes=changes)
     return model
+
+
+@transaction.atomic
+def logged_model_restore(*, actor, model: LoggedModel) -> LoggedModel:
+    """Undelete a logged model (Warden's API; MLflow has no call for it) unless the purge claimed it."""
+    if model.experiment.lifecycle_stage != LifecycleStage.ACTIVE:
+        raise invalid_state("Cannot restore a logged model of a deleted experiment; restore the experiment first.")
+    locked = LoggedModel.objects.select_for_update().filter(pk=model.pk, lifecycle_stage=LifecycleStage.DELETED).first()
+    if locked is None:
+        return model
+    refuse_if_purging("logged_model", locked.pk, f"Logged model {locked.model_id}")
+    deleted_time = locked.deleted_time
+    locked.lifecycle_stage, locked.deleted_time, locked.last_updated_timestamp = LifecycleStage.ACTIVE, None, now_ms()
+    locked.save(update_fields=["lifecycle_stage", "deleted_time", "last_updated_timestamp"])
+    record(
+        "logged_model.restored", workspace=model.experiment.workspace, actor=actor, target=locked,
+        target_id=locked.model_id, changes={"before": {"deleted_time": deleted_time}, "after": {"deleted_time": None}},
+    )
+    locked.experiment = model.experiment
+    return locked
 
 
 @transaction.atomic

@@ -1,7 +1,7 @@
 """Fetch-and-authorise for the registry: the only way views reach a registered model or version.
 
-Same rules as ``experiments.access``: a model of another workspace, one that does not exist and
-one the caller cannot READ all answer 404 RESOURCE_DOES_NOT_EXIST with the same message; a
+Same rules as ``experiments.access``: a model of another workspace, one that does not exist, a
+deleted one (as in MLflow) and one the caller cannot READ all answer 404 RESOURCE_DOES_NOT_EXIST with the same message; a
 visible model the caller may not act on answers 403 PERMISSION_DENIED. Versions inherit the
 level of their registered model.
 """
@@ -33,7 +33,9 @@ def access_registered_model(ctx, name, need: Level, *, for_update: bool = False)
     ``for_update`` locks the row until the end of the surrounding transaction.
     """
     name = canonical_model_name(name)
-    queryset = with_granted_level(ctx, RegisteredModel.objects.filter(workspace=ctx.workspace, name=name), RegisteredModel)
+    queryset = with_granted_level(
+        ctx, RegisteredModel.objects.filter(workspace=ctx.workspace, name=name, deleted=False), RegisteredModel
+    )
     if for_update:
         queryset = queryset.select_for_update()
     model = queryset.first()
@@ -49,7 +51,11 @@ def access_model_version(ctx, name, version, need: Level) -> ModelVersion:
     name = canonical_model_name(name)
     number = parse_version(version)
     versions = ModelVersion.objects.select_related("registered_model", "run__experiment", "logged_model").filter(
-        registered_model__workspace=ctx.workspace, registered_model__name=name, version=number, deleted=False
+        registered_model__workspace=ctx.workspace,
+        registered_model__name=name,
+        registered_model__deleted=False,
+        version=number,
+        deleted=False,
     )
     model_version = with_granted_level(ctx, versions, RegisteredModel, "registered_model_id").first()
     if model_version is not None:
@@ -86,7 +92,7 @@ def require_level(ctx, model: RegisteredModel, need: Level, action: str):
 def access_transition_request(ctx, request_id, need: Level):
     """A transition request on a model of ctx.workspace the caller holds ``need`` on."""
     requests = TransitionRequest.objects.select_related("registered_model", "model_version").filter(
-        pk=request_id, registered_model__workspace=ctx.workspace
+        pk=request_id, registered_model__workspace=ctx.workspace, registered_model__deleted=False
     )
     request = with_granted_level(ctx, requests, RegisteredModel, "registered_model_id").first()
     if request is None:
@@ -100,3 +106,24 @@ def access_transition_request(ctx, request_id, need: Level):
         level, need, f"registered model '{request.registered_model.name}'", f"Transition request {request_id} not found.", request
     )
     return request
+
+
+def access_deleted_model(ctx, model_id, need: Level) -> RegisteredModel:
+    """A deleted registered model of ctx.workspace, by id (deleted names need not be unique)."""
+    missing = f"Deleted registered model {model_id} not found."
+    models = RegisteredModel.objects.filter(workspace=ctx.workspace, pk=model_id, deleted=True)
+    model = with_granted_level(ctx, models, RegisteredModel).first()
+    if model is None:
+        raise not_found(missing)
+    check_level(model_level(ctx, model), need, f"registered model '{model.name}'", missing)
+    return model
+
+
+def access_deleted_version(ctx, name, version, need: Level) -> ModelVersion:
+    """A deleted version of a live model the caller holds ``need`` on."""
+    model = access_registered_model(ctx, name, need)
+    found = ModelVersion.objects.filter(registered_model=model, version=parse_version(version), deleted=True).first()
+    if found is None:
+        raise not_found(f"Deleted model version (name={model.name}, version={version}) not found.")
+    found.registered_model = model
+    return found

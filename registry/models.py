@@ -1,6 +1,7 @@
 """The model registry: registered models, their versions, tags, aliases and promotion requests.
 
-Names are unique per workspace. Version numbers are per registered model, start at 1 and are
+Names are unique per workspace among live models: a deleted model keeps its row (restorable until
+the purge) and frees its name, which a new model may take. Version numbers are per registered model, start at 1 and are
 never reused: a deleted version keeps its row (``deleted``) so the next number is still max+1,
 as in MLflow. Timestamps are epoch milliseconds, as on the wire.
 """
@@ -41,10 +42,14 @@ class RegisteredModel(models.Model):
     protected_aliases = models.JSONField(default=default_protected_aliases)
     creation_timestamp = models.BigIntegerField()
     last_updated_timestamp = models.BigIntegerField()
+    deleted = models.BooleanField(default=False)
+    deleted_time = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "name"], name="registered_model_unique_workspace_name")
+            models.UniqueConstraint(
+                fields=["workspace", "name"], condition=models.Q(deleted=False), name="registered_model_unique_live_name"
+            )
         ]
         indexes = [models.Index(fields=["workspace", "last_updated_timestamp"], name="registered_model_ws_updated")]
         # The grant ladder (accounts.permissions.Level), held per object through the grant tables below.

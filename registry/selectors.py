@@ -33,12 +33,12 @@ PROMPT_TAG = "mlflow.prompt.is_prompt"
 
 
 def visible_models(ctx):
-    """Registered models of the workspace the caller can READ (the rule of ``model_level``).
+    """Live registered models of the workspace the caller can READ (the rule of ``model_level``).
 
     ``accounts.permissions.visible_q``: the role floor on unrestricted models, the caller's own,
     and an ``id__in`` subquery over the caller's and their teams' grants; admins see everything.
     """
-    return RegisteredModel.objects.filter(workspace=ctx.workspace).filter(visible_q(ctx, RegisteredModel))
+    return RegisteredModel.objects.filter(workspace=ctx.workspace, deleted=False).filter(visible_q(ctx, RegisteredModel))
 
 
 def _version_queryset():

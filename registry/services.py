@@ -16,6 +16,7 @@ from audit import actions
 from audit.services import record
 from audit.targets import changed, target_of
 from experiments.errors import already_exists, invalid, invalid_state, not_found
+from experiments.retention import refuse_if_purging
 from notifications import events
 from registry.models import (
     ModelVersion,
@@ -51,8 +52,10 @@ def actor_name(actor) -> str:
 
 
 def lock_model(model: RegisteredModel) -> RegisteredModel:
-    """Hold the model's row until commit; concurrent upserts on its children then serialise."""
-    locked = RegisteredModel.objects.select_for_update().filter(pk=model.pk).first()
+    """Hold the model's row until commit; concurrent upserts on its children then serialise.
+
+    A model deleted meanwhile is gone, as for a fetch."""
+    locked = RegisteredModel.objects.select_for_update().filter(pk=model.pk, deleted=False).first()
     if locked is None:
         raise not_found(f"Registered Model with name={model.name} not found")
     if RegisteredModel.workspace.is_cached(model):
@@ -135,7 +138,19 @@ def registered_model_delete(*, actor, model: RegisteredModel) -> None:
         )
     record(actions.REGISTERED_MODEL_DELETED, actor=actor, **target_of(model), changes={"before": {"name": model.name}})
     events.registered_model_deleted(actor=actor, model=locked)
-    locked.delete()
+    _soft_delete_model(locked)
+
+
+def _soft_delete_model(locked: RegisteredModel) -> None:
+    """Soft delete: MLflow's client then finds no such model and may reuse the name; the row, its
+    versions, tags, aliases and grants stay until the purge, so a restore brings all of it back.
+    Pending transition requests are cancelled: an approval must not act on a deleted model."""
+    stamp = now_ms()
+    TransitionRequest.objects.filter(registered_model=locked, status=TransitionRequest.Status.PENDING).update(
+        status=TransitionRequest.Status.CANCELLED, decision_comment="The registered model was deleted.", decided_timestamp=stamp
+    )
+    RegisteredModel.objects.filter(pk=locked.pk).update(deleted=True, deleted_time=stamp, last_updated_timestamp=stamp)
+    locked.deleted, locked.deleted_time = True, stamp
 
 
 @transaction.atomic
@@ -252,6 +267,51 @@ def model_version_delete(*, actor, version: ModelVersion) -> None:
     version.deleted = True
     _touch_model(model, stamp)
     record(actions.MODEL_VERSION_DELETED, actor=actor, **target_of(version), changes={"before": {"stage": version.current_stage}})
+
+
+def registered_model_restore(*, actor, model: RegisteredModel) -> RegisteredModel:
+    """Bring a deleted model back under its name, unless a live model took the name meanwhile
+    or the purge has already claimed it."""
+    taken = already_exists(f"Registered Model (name={model.name}) already exists: rename it before restoring this one.")
+    try:
+        with transaction.atomic():
+            locked = RegisteredModel.objects.select_for_update().filter(pk=model.pk).first()
+            if locked is None or not locked.deleted:
+                return locked or model
+            refuse_if_purging("registered_model", locked.pk, f"Registered model '{locked.name}'")
+            if RegisteredModel.objects.filter(workspace_id=locked.workspace_id, name=locked.name, deleted=False).exists():
+                raise taken
+            deleted_time = locked.deleted_time
+            locked.deleted, locked.deleted_time, locked.last_updated_timestamp = False, None, now_ms()
+            locked.save(update_fields=["deleted", "deleted_time", "last_updated_timestamp"])
+            record(
+                "registered_model.restored", workspace=locked.workspace, actor=actor, target=locked,
+                changes={"before": {"deleted_time": deleted_time}, "after": {"deleted_time": None}},
+            )
+    except IntegrityError:  # a live model took the name concurrently
+        raise taken from None
+    return locked
+
+
+@transaction.atomic
+def model_version_restore(*, actor, version: ModelVersion) -> ModelVersion:
+    """Undelete a version (its number was never reused); aliases removed at deletion stay removed."""
+    model = lock_model(version.registered_model)
+    locked = ModelVersion.objects.select_for_update().filter(pk=version.pk, deleted=True).first()
+    if locked is None:
+        return version
+    refuse_if_purging("model_version", locked.pk, f"Version {locked.version} of registered model '{model.name}'")
+    deleted_time, stamp = locked.deleted_time, now_ms()
+    locked.deleted, locked.deleted_time, locked.last_updated_timestamp = False, None, stamp
+    locked.save(update_fields=["deleted", "deleted_time", "last_updated_timestamp"])
+    _touch_model(model, stamp)
+    locked.registered_model = model
+    record(
+        "model_version.restored", workspace=model.workspace, actor=actor, target_type="model_version",
+        target_id=locked.pk, target_name=f"{model.name}/{locked.version}",
+        changes={"before": {"deleted_time": deleted_time}, "after": {"deleted_time": None}},
+    )
+    return locked
 
 
 @transaction.atomic

@@ -133,21 +133,44 @@ class LocalArtifactStore(ArtifactStore):
             raise IsADirectory(key)
         return os.fdopen(fd, "rb")
 
-    def abandoned_uploads_purge(self, older_than_seconds: int) -> int:
-        """Remove staging files older than the given age (left by a crashed process)."""
+    def list_root(self) -> list[Entry]:
+        entries = []
+        with os.scandir(self.root) as scan:
+            for item in scan:
+                if item.is_dir(follow_symlinks=False) and item.name != STAGING_DIR:
+                    entries.append(Entry(item.name, True, None))
+        return sorted(entries, key=lambda entry: entry.name)
+
+    def modified_time(self, key: str) -> float | None:
+        """The folder's own time: it changes when an entry is added or removed directly in it."""
+        try:
+            return os.lstat(self._path(key)).st_mtime
+        except (FileNotFoundError, NotADirectoryError, PathConflict):
+            return None
+
+    def abandoned_uploads(self, older_than_seconds: int) -> list[str]:
+        """Staging files older than the given age (left by a crashed or killed process)."""
         limit = time.time() - older_than_seconds
-        removed = 0
         staging = os.path.join(self.root, STAGING_DIR)
         try:
             scan = os.scandir(staging)
         except FileNotFoundError:
-            return 0
+            return []
         with scan:
-            for item in scan:
-                if item.is_file(follow_symlinks=False) and item.stat(follow_symlinks=False).st_mtime < limit:
-                    try:
-                        os.unlink(item.path)
-                        removed += 1
-                    except FileNotFoundError:
-                        pass
+            return sorted(
+                item.name
+                for item in scan
+                if item.is_file(follow_symlinks=False) and item.stat(follow_symlinks=False).st_mtime < limit
+            )
+
+    def abandoned_uploads_purge(self, older_than_seconds: int) -> int:
+        """Remove staging files older than the given age; only plain files in the staging folder."""
+        removed = 0
+        staging = os.path.join(self.root, STAGING_DIR)
+        for name in self.abandoned_uploads(older_than_seconds):
+            try:
+                os.unlink(os.path.join(staging, name))
+                removed += 1
+            except FileNotFoundError:
+                pass
         return removed

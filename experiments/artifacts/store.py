@@ -216,6 +216,26 @@ class ArtifactStore:
         except FileNotFoundError:
             raise ArtifactNotFound(key) from None
 
-    def abandoned_uploads_purge(self, older_than_seconds: int) -> int:
+    def list_root(self) -> list[Entry]:
+        """The folders at the top of the store (one per workspace), for the orphan sweep."""
+        dirs, _ = self._listdir("")
+        return sorted(Entry(name, True, None) for name in dirs or [])
+
+    def modified_time(self, key: str) -> float | None:
+        """When anything under ``key`` last changed (epoch seconds); None when the storage cannot say."""
+        key = checked_key(key)
+        if self.kind(key) == "file":
+            return self.storage.get_modified_time(key).timestamp()
+        newest = None
+        for entry in self.list_dir(key):
+            stamp = self.modified_time(join_path(key, entry.name))
+            if stamp is not None and (newest is None or stamp > newest):
+                newest = stamp
+        return newest
+
+    def abandoned_uploads(self, older_than_seconds: int) -> list[str]:
         """Staging files live in the system temp folder and are removed by their request."""
+        return []
+
+    def abandoned_uploads_purge(self, older_than_seconds: int) -> int:
         return 0

@@ -6,6 +6,8 @@ from registry.api import views
 
 urlpatterns = [
     path("models/<str:name>/protection", views.ProtectionView.as_view()),
+    path("models/<str:name>/versions/<str:version>/restore", views.VersionRestoreView.as_view()),
+    path("deleted-models/<int:pk>/restore", views.ModelRestoreView.as_view()),
     path("transition-requests", views.TransitionRequestListView.as_view()),
     path("transition-requests/<int:pk>", views.TransitionRequestDetailView.as_view()),
     path("transition-requests/<int:pk>/approve", views.DecisionView.as_view(decision="approve")),

@@ -1,4 +1,5 @@
-"""Warden's own registry API (DRF): model protection and governed transition requests.
+"""Warden's own registry API (DRF): model protection, restore of deleted models and versions,
+and governed transition requests.
 
 Errors travel in the same ``{"error_code", "message"}`` shape as the MLflow API; the workspace
 is chosen the same way (``X-MLFLOW-WORKSPACE``, else the token's, else the user's default).
@@ -15,8 +16,14 @@ from accounts.permissions import Level
 from accounts.workspaces import WORKSPACE_HEADER, WorkspaceNotFound, resolve_workspace
 from audit.denials import record_drf_denial, record_mlflow_denial
 from experiments.errors import MlflowError, invalid, not_found
-from registry import promotion, selectors
-from registry.access import access_model_version, access_registered_model, access_transition_request
+from registry import promotion, selectors, services
+from registry.access import (
+    access_deleted_model,
+    access_deleted_version,
+    access_model_version,
+    access_registered_model,
+    access_transition_request,
+)
 from registry.api.serializers import (
     DecisionInput,
     ProtectionInput,
@@ -68,6 +75,24 @@ class ProtectionView(RegistryView):
             protected_aliases=data.validated_data.get("protected_aliases"),
         )
         return Response(protection_json(model))
+
+
+class ModelRestoreView(RegistryView):
+    """POST (MANAGE): restore a deleted model by id (see the workspace's deleted listing)."""
+
+    def post(self, request, pk):
+        ctx = self.context(request)
+        model = services.registered_model_restore(actor=ctx.user, model=access_deleted_model(ctx, pk, Level.MANAGE))
+        return Response({"id": model.pk, "name": model.name, "deleted": model.deleted})
+
+
+class VersionRestoreView(RegistryView):
+    """POST (MANAGE on the model): restore a deleted version of a live model."""
+
+    def post(self, request, name, version):
+        ctx = self.context(request)
+        found = services.model_version_restore(actor=ctx.user, version=access_deleted_version(ctx, name, version, Level.MANAGE))
+        return Response({"name": found.registered_model.name, "version": str(found.version), "deleted": found.deleted})
 
 
 class RequestPages(CursorPagination):

@@ -97,3 +97,10 @@ def test_rename_and_delete_a_registered_model(login, alice, make_user, other_wor
         mlflow_client.get_registered_model("iris-prod")
     assert excinfo.value.error_code == "RESOURCE_DOES_NOT_EXIST"
     assert "iris-prod" not in {m.name for m in mlflow_client.search_registered_models()}
+
+    # Deleted is soft (restorable in Warden), yet the client may take the name again: a new, empty model.
+    fresh = mlflow_client.create_registered_model("iris-prod")
+    assert (fresh.name, fresh.aliases, fresh.latest_versions) == ("iris-prod", {}, [])
+    assert mlflow_client.search_model_versions("name='iris-prod'") == []
+    with pytest.raises(RestException):
+        mlflow_client.get_model_version_by_alias("iris-prod", "champion")

@@ -150,13 +150,18 @@ def test_deleting_a_registered_model_takes_its_grants_and_a_new_one_inherits_not
     grant(model, Level.MANAGE, user=bob)
     grant(model, Level.EDIT, team=team)
     registry_services.registered_model_delete(actor=owner, model=model)
-    assert not RegisteredModelUserObjectPermission.objects.exists()
-    assert not RegisteredModelGroupObjectPermission.objects.exists()
+    # Soft delete: the grants stay with the deleted row, so that a restore brings them back ...
+    assert RegisteredModelUserObjectPermission.objects.filter(content_object=model).count() == 2
     again = registry_services.registered_model_create(actor=owner, workspace=workspace, name="iris")
     RegisteredModel.objects.filter(pk=again.pk).update(restricted=True)
-    assert list(RegisteredModelUserObjectPermission.objects.values_list("user__username", flat=True)) == ["owen"]
+    # ... but a new model under the same name inherits none of them.
+    assert list(RegisteredModelUserObjectPermission.objects.filter(content_object=again).values_list("user__username", flat=True)) == ["owen"]
+    assert not RegisteredModelGroupObjectPermission.objects.filter(content_object=again).exists()
     with pytest.raises(Exception):
         access_registered_model(ctx_for(bob, workspace), "iris", Level.READ)
+    RegisteredModel.objects.filter(pk=model.pk).delete()  # the purge: the grants go with the row
+    assert not RegisteredModelUserObjectPermission.objects.filter(user=bob).exists()
+    assert not RegisteredModelGroupObjectPermission.objects.exists()
 
 
 def test_purging_an_experiment_takes_its_grants(make_user, workspace, secret, grant):

@@ -159,7 +159,8 @@ def test_protected_model_and_alias_holders_cannot_be_deleted(api, warden, people
     ok(warden(people["max"]).put("models/iris/protection", {"protected": False}))
     ok(api.delete("model-versions/delete", {"name": "iris", "version": "3"}))
     ok(api.delete("registered-models/delete", {"name": "iris"}))
-    assert not RegisteredModel.objects.exists()
+    assert not RegisteredModel.objects.filter(deleted=False).exists()  # soft-deleted: gone for the client
+    assert api.get("registered-models/get", {"name": "iris"}).status_code == 404
 
 
 def test_deleting_a_version_cancels_its_pending_requests(api, warden, people, protected_iris):
