@@ -22,4 +22,5 @@ urlpatterns = [
     path("api/v1/registry/", include("registry.api.urls")),
     path("api/v1/", include("accounts.api.urls")),
     path("admin/", admin.site.urls),
+    path("", include("accounts.pages.urls")),
 ]
