@@ -13,7 +13,7 @@ def main():
     from django.core.management import execute_from_command_line
 
     argv = list(sys.argv)
-    if len(argv) > 1 and argv[1] in ("serve", "setup", "user"):
+    if len(argv) > 1 and argv[1] in ("serve", "setup", "user", "reset"):
         argv[1] = f"devidp_{argv[1]}"
     execute_from_command_line(["devidp", *argv[1:]])
 

@@ -55,10 +55,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 STATIC_URL = "static/"
 LOGIN_URL = "/accounts/login/"
+PASSWORD_HASHERS = ["devidp.hashers.DemoPasswordHasher"]
 # Warden usually runs on the same host (another port); cookies ignore ports, so use other names.
 SESSION_COOKIE_NAME = "devidp_session"
 CSRF_COOKIE_NAME = "devidp_csrftoken"
-LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"handlers": [], "level": "WARNING"}}
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}
 
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,

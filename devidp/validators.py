@@ -8,6 +8,15 @@ class ClaimsValidator(OAuth2Validator):
 
     oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, "groups": "profile"}
 
+    def validate_silent_login(self, request):
+        """prompt=none: the authorize view lets only signed-in, active users get this far (an
+        anonymous one gets ``login_required`` before validation), so the login holds."""
+        return True
+
+    def validate_silent_authorization(self, request):
+        """prompt=none: Warden's client skips the consent screen, so nothing needs asking."""
+        return True
+
     def get_additional_claims(self, request):
         user = request.user
         profile = Profile.objects.filter(user=user).first()

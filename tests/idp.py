@@ -39,6 +39,7 @@ class DevIdp:
     data: Path
     process: subprocess.Popen
     log_path: Path
+    changed: bool = False
 
     @property
     def issuer(self) -> str:
@@ -46,10 +47,16 @@ class DevIdp:
 
     def user(self, username: str, *options: str) -> None:
         """``python -m devidp user NAME ...``: disable, enable, change groups or e-mail."""
+        self.changed = True
         subprocess.run(
             [sys.executable, "-m", "devidp", "user", username, *options],
             cwd=ROOT, env=_env(self.data), check=True, capture_output=True, timeout=60,
         )
+
+    def reset(self) -> None:
+        """``python -m devidp reset``: the demo users as they were."""
+        subprocess.run([sys.executable, "-m", "devidp", "reset"], cwd=ROOT, env=_env(self.data), check=True, capture_output=True, timeout=60)
+        self.changed = False
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
