@@ -18,7 +18,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_ID = "warden"
-CLIENT_SECRET = "warden-test-secret"
+CLIENT_SECRET = "warden-test-client-secret-not-for-production"
 
 
 def free_port() -> int:

@@ -71,3 +71,19 @@ class WardenOIDCBackend(OIDCAuthenticationBackend):
 
     def filter_users_by_claims(self, claims):  # never match by e-mail: identities are (iss, sub)
         return self.UserModel.objects.none()
+
+    # Permissions are ModelBackend's and guardian's to answer; this backend only authenticates.
+    def get_user_permissions(self, user_obj, obj=None):
+        return set()
+
+    def get_group_permissions(self, user_obj, obj=None):
+        return set()
+
+    def get_all_permissions(self, user_obj, obj=None):
+        return set()
+
+    def has_perm(self, user_obj, perm, obj=None):
+        return False
+
+    def has_module_perms(self, user_obj, app_label):
+        return False
