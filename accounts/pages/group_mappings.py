@@ -12,6 +12,7 @@ from accounts import selectors
 from accounts.models import GroupMapping
 from accounts.pages.access import workspace_as
 from accounts.pages.forms import GroupMappingForm
+from accounts.pages.responses import done
 from accounts.routes import signed_in_page
 from accounts.services import ServiceError
 from accounts.sso import config, mappings
@@ -69,8 +70,7 @@ def group_mappings(request, slug: str):
     form = _save(request, ctx)
     if form is not None:
         return _page(request, ctx, form=form, status=400)
-    messages.success(request, "Rule added; it applies at each user's next sign-in.")
-    return redirect(reverse("group-mappings", args=[slug]))
+    return done(request, "Rule added; it applies at each user's next sign-in.", "group-mappings", slug)
 
 
 @signed_in_page
@@ -78,10 +78,9 @@ def group_mappings(request, slug: str):
 def group_mapping_update(request, slug: str, rule_id: int):
     ctx = workspace_as(request, slug)
     form = _save(request, ctx, _rule(ctx, rule_id))
-    if form is not None:
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-    else:
-        messages.success(request, "Rule saved.")
+    if form is None:
+        return done(request, "Rule saved.", "group-mappings", slug)
+    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect(reverse("group-mappings", args=[slug]))
 
 
@@ -90,5 +89,4 @@ def group_mapping_update(request, slug: str, rule_id: int):
 def group_mapping_delete(request, slug: str, rule_id: int):
     ctx = workspace_as(request, slug)
     mappings.group_mapping_delete(actor=request.user, rule=_rule(ctx, rule_id))
-    messages.success(request, "Rule deleted.")
-    return redirect(reverse("group-mappings", args=[slug]))
+    return done(request, "Rule deleted.", "group-mappings", slug)

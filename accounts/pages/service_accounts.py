@@ -1,15 +1,14 @@
 """Service accounts of a workspace and their tokens (workspace admins only)."""
 
-from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services
 from accounts.pages.access import workspace_as
 from accounts.pages.forms import ServiceAccountForm, TokenForm
-from accounts.pages.tokens import client_lines, secret_response
+from accounts.pages.responses import done, secret_response
+from accounts.pages.tokens import client_lines
 from accounts.routes import signed_in_page
 from accounts.services import ServiceError
 
@@ -52,8 +51,7 @@ def service_accounts(request, slug: str):
     except ServiceError as exc:
         form.add_error("username", str(exc))
         return _page(request, ctx, account_form=form, status=409 if exc.code == "conflict" else 400)
-    messages.success(request, f"Service account “{user.username}” created.")
-    return redirect(reverse("service-accounts", args=[slug]))
+    return done(request, f"Service account “{user.username}” created.", "service-accounts", slug)
 
 
 @signed_in_page
@@ -86,8 +84,7 @@ def service_account_token_revoke(request, slug: str, username: str, token_id: in
     if token is None:
         raise Http404("No such token.")
     services.token_revoke(actor=request.user, token=token)
-    messages.success(request, f"Token “{token.name}” of “{username}” is revoked.")
-    return redirect(reverse("service-accounts", args=[slug]))
+    return done(request, f"Token “{token.name}” of “{username}” is revoked.", "service-accounts", slug)
 
 
 @signed_in_page
@@ -95,5 +92,4 @@ def service_account_token_revoke(request, slug: str, username: str, token_id: in
 def service_account_deactivate(request, slug: str, username: str):
     ctx = workspace_as(request, slug)
     services.service_account_deactivate(actor=request.user, user=_account(ctx, username))
-    messages.success(request, f"“{username}” is deactivated and its tokens are revoked.")
-    return redirect(reverse("service-accounts", args=[slug]))
+    return done(request, f"“{username}” is deactivated and its tokens are revoked.", "service-accounts", slug)

@@ -4,15 +4,14 @@ A new token's secret is in the answer to the creating POST only (never stored, n
 redirect or the session), with the ``MLFLOW_TRACKING_*`` lines to paste into a shell.
 """
 
-from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services
 from accounts.pages.access import principal
 from accounts.pages.forms import TokenForm
+from accounts.pages.responses import done, secret_response
 from accounts.routes import signed_in_page
 
 
@@ -21,11 +20,6 @@ def client_lines(request, plaintext: str, workspace=None) -> str:
     if workspace is not None:
         lines.append(f"export MLFLOW_WORKSPACE={workspace.slug}")
     return "\n".join(lines)
-
-
-def secret_response(response):
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @signed_in_page
@@ -62,5 +56,4 @@ def token_revoke(request, token_id: int):
     if token is None:
         raise Http404("No such token.")
     services.token_revoke(actor=request.user, token=token)
-    messages.success(request, f"Token “{token.name}” is revoked.")
-    return redirect(reverse("tokens"))
+    return done(request, f"Token “{token.name}” is revoked.", "tokens")

@@ -16,6 +16,10 @@ def _snapshot(rule: GroupMapping) -> dict:
     return {"group": rule.group, "role": rule.role or None, "team": rule.team.name if rule.team_id else None}
 
 
+def _record(action: str, actor, rule: GroupMapping, changes: dict) -> None:
+    record(action, workspace=rule.workspace, actor=actor, target=rule, target_name=rule.group, changes=changes)
+
+
 def _validate(workspace: Workspace, group, role, team: Team | None, exclude_pk=None) -> str:
     if not isinstance(group, str) or not group.strip() or len(group.strip()) > 255:
         raise ServiceError("'group' must be a non-empty string of at most 255 characters.")
@@ -38,7 +42,7 @@ def _validate(workspace: Workspace, group, role, team: Team | None, exclude_pk=N
 def group_mapping_create(*, actor, workspace: Workspace, group: str, role: str = "", team: Team | None = None) -> GroupMapping:
     group = _validate(workspace, group, role, team)
     rule = GroupMapping.objects.create(workspace=workspace, group=group, role=role or "", team=team)
-    record("group_mapping.created", workspace=workspace, actor=actor, target=rule, target_name=group, changes={"after": _snapshot(rule)})
+    _record("group_mapping.created", actor, rule, {"after": _snapshot(rule)})
     return rule
 
 
@@ -48,25 +52,11 @@ def group_mapping_update(*, actor, rule: GroupMapping, group: str, role: str = "
     rule.group = _validate(rule.workspace, group, role, team, exclude_pk=rule.pk)
     rule.role, rule.team = role or "", team
     rule.save(update_fields=["group", "role", "team"])
-    record(
-        "group_mapping.updated",
-        workspace=rule.workspace,
-        actor=actor,
-        target=rule,
-        target_name=rule.group,
-        changes={"before": before, "after": _snapshot(rule)},
-    )
+    _record("group_mapping.updated", actor, rule, {"before": before, "after": _snapshot(rule)})
     return rule
 
 
 @transaction.atomic
 def group_mapping_delete(*, actor, rule: GroupMapping) -> None:
-    record(
-        "group_mapping.deleted",
-        workspace=rule.workspace,
-        actor=actor,
-        target=rule,
-        target_name=rule.group,
-        changes={"before": _snapshot(rule)},
-    )
+    _record("group_mapping.deleted", actor, rule, {"before": _snapshot(rule)})
     rule.delete()

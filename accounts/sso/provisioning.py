@@ -12,7 +12,7 @@ import hashlib
 import re
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import OidcIdentity, User
@@ -46,9 +46,7 @@ def sign_in(*, issuer: str, claims: dict) -> User:
     if not isinstance(subject, str) or not subject or len(subject) > 255:
         raise Refused("idp_error", "The provider sent no usable subject.")
     email, verified = email_of(claims)
-    identity = OidcIdentity.objects.select_related("user").select_for_update().filter(issuer=issuer, subject=subject).first()
-    if identity is None:
-        identity = _link(issuer, subject, email, verified) or _provision(issuer, subject, claims, email, verified)
+    identity = _identity(issuer, subject, claims, email, verified)
     user = identity.user
     if not user.is_active or user.is_service_account:
         raise Refused("account_disabled", "This account is deactivated in Warden.")
@@ -59,6 +57,22 @@ def sign_in(*, issuer: str, claims: dict) -> User:
     _refresh_profile(user, claims, email if verified else "")
     groups.sync(user=user, names=groups.names_in(claims))
     return user
+
+
+def _identity(issuer, subject, claims, email, verified) -> OidcIdentity:
+    """The identity, made on first sign-in. Two first sign-ins at once (two tabs) or two new
+    users wanting one name: the loser's insert fails on a unique constraint, and a second look
+    finds what the winner made (or a free name)."""
+    for _ in range(3):
+        found = OidcIdentity.objects.select_related("user").select_for_update().filter(issuer=issuer, subject=subject).first()
+        if found is not None:
+            return found
+        try:
+            with transaction.atomic():
+                return _link(issuer, subject, email, verified) or _provision(issuer, subject, claims, email, verified)
+        except IntegrityError:
+            continue
+    raise Refused("conflict", "Another sign-in for this account is under way; please try again.")
 
 
 def _link(issuer, subject, email, verified) -> OidcIdentity | None:

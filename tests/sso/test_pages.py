@@ -154,3 +154,10 @@ def test_group_rules_api(make_user, make_token, workspace, other_workspace, clie
     assert call("get", f"{url}/{rule_id}").status_code == 404
     read_only = {"HTTP_AUTHORIZATION": f"Bearer {make_token(admin, read_only=True)}"}
     assert call("post", url, {"group": "y", "role": "viewer"}, **read_only).status_code == 403
+
+
+def test_page_actions_name_the_signed_in_user_in_the_audit_log(signed_in, make_user, workspace):
+    admin = make_user("ada", workspace, Role.ADMIN)
+    signed_in(admin).post("/workspaces/acme/group-mappings", {"group": "ds", "role": "member"})
+    event = AuditEvent.objects.get(action="group_mapping.created")
+    assert (event.actor_name, event.auth_method, event.actor_kind) == ("ada", "session", "user")
