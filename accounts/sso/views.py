@@ -91,41 +91,51 @@ class CallbackView(View):
         if entry is not None:
             request.session["oidc_states"] = states  # single use, whatever happens next
             request.session.save()
-        refreshing = request.user.is_authenticated
+        # A silent re-check (SessionRefresh) comes back here while signed in. Only a callback
+        # with a state this session issued may end the session: a crafted link may not.
+        refreshing = request.user.is_authenticated and entry is not None
         if request.GET.get("error"):
-            return self._provider_error(request, refreshing)
+            return self._provider_error(request, refreshing, entry)
         if entry is None or not request.GET.get("code"):
-            login_failed("bad_state")
-            return failure_page(request, "This sign-in link is not valid any more (it was used already or has expired). Please sign in again.")
+            return self._failed(request, False, "bad_state", "This sign-in link is not valid any more (it was used already or has expired). Please sign in again.")
         try:
             user = auth.authenticate(request=request, nonce=entry.get("nonce"), code_verifier=entry.get("code_verifier"))
         except SuspiciousOperation:
-            login_failed("bad_token")
-            return failure_page(request, "The identity provider's answer could not be verified. Please sign in again.")
+            return self._failed(request, refreshing, "bad_token", "The identity provider's answer could not be verified. Please sign in again.")
+        except requests.HTTPError as exc:
+            if exc.response is not None and 400 <= exc.response.status_code < 500:  # e.g. invalid_grant
+                message = "The identity provider refused to complete this sign-in. Please sign in again."
+                return self._failed(request, refreshing, "bad_code", message)
+            message = "The identity provider did not answer as expected; try again shortly."
+            return self._failed(request, refreshing, "idp_error", message, status=502, error_code="idp_unreachable")
         except (requests.RequestException, config.ProviderUnavailable):
-            login_failed("idp_error", error_code="idp_unreachable")
-            return failure_page(request, "The identity provider did not answer as expected; try again shortly.", status=502)
+            message = "The identity provider did not answer as expected; try again shortly."
+            return self._failed(request, refreshing, "idp_error", message, status=502, error_code="idp_unreachable")
         if user is None or not user.is_active:
             refusal = getattr(request, REFUSAL_ATTR, None)
-            if refreshing:
-                self._end_session(request, "refused")
-            login_failed(refusal.reason if refusal else "refused")
             message = refusal.message if refusal else "Warden could not sign you in with this account."
-            return failure_page(request, message, status=403)
+            return self._failed(request, refreshing, refusal.reason if refusal else "refused", message, status=403)
         if not (refreshing and request.user.pk == user.pk):
             auth.login(request, user, backend=BACKEND_PATH)  # a new session key: no fixation
             record("auth.login", actor=user, auth_method="oidc", target=user, target_name=user.get_username())
         request.session["oidc_id_token_expiration"] = time.time() + settings.OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS
         return HttpResponseRedirect(safe_next(request, request.session.get("oidc_login_next")))
 
-    def _provider_error(self, request, refreshing):
+    def _provider_error(self, request, refreshing, entry):
         error = request.GET.get("error", "")[:64]
-        if refreshing:  # a silent re-check failed: signed out or disabled at the provider
+        if refreshing:  # the silent re-check failed: signed out or disabled at the provider
             self._end_session(request, error)
             messages.info(request, "Your single sign-on session has ended. Please sign in again.")
             return HttpResponseRedirect(reverse("signin"))
-        login_failed("idp_error", error_code=error or "idp_error")
-        return failure_page(request, "The identity provider did not sign you in. Please try again.")
+        reason = "idp_error" if entry is not None else "bad_state"
+        return self._failed(request, False, reason, "The identity provider did not sign you in. Please try again.", error_code=error or reason)
+
+    def _failed(self, request, refreshing, reason, message, status=400, error_code=""):
+        """A failed callback: a re-check that fails ends the session (fail closed)."""
+        if refreshing:
+            self._end_session(request, reason)
+        login_failed(reason, error_code=error_code)
+        return failure_page(request, message, status=status)
 
     @staticmethod
     def _end_session(request, reason):

@@ -180,13 +180,30 @@ def test_a_replayed_callback_is_a_friendly_400(sso, browser_session):
 
 
 def test_a_forged_state_or_a_provider_error_is_a_400(sso, browser_session):
-    browser_session.get(f"{sso}/oidc/authenticate/")  # a session with one real pending state
+    from urllib.parse import parse_qs
+
+    start = browser_session.get(f"{sso}/oidc/authenticate/", allow_redirects=False)  # one real pending state
+    state = parse_qs(urlparse(start.headers["Location"]).query)["state"][0]
     assert browser_session.get(f"{sso}/oidc/callback/", params={"code": "x", "state": "forged"}).status_code == 400
     assert browser_session.get(f"{sso}/oidc/callback/").status_code == 400
-    denied = browser_session.get(f"{sso}/oidc/callback/", params={"error": "access_denied", "state": "forged"})
+    forged = browser_session.get(f"{sso}/oidc/callback/", params={"error": "access_denied", "state": "forged"})
+    assert forged.status_code == 400
+    denied = browser_session.get(f"{sso}/oidc/callback/", params={"error": "access_denied", "state": state})
     assert denied.status_code == 400 and "did not sign you in" in denied.text
-    reasons = list(AuditEvent.objects.filter(action="auth.login_failed").values_list("changes__reason", flat=True))
-    assert reasons == ["bad_state", "bad_state", "idp_error"]
+    bad_code = browser_session.get(f"{sso}/oidc/callback/", params={"code": "x", "state": state})
+    assert bad_code.status_code == 400  # the state was used up by the error answer
+    reasons = list(AuditEvent.objects.filter(action="auth.login_failed").order_by("id").values_list("changes__reason", flat=True))
+    assert reasons == ["bad_state", "bad_state", "bad_state", "idp_error", "bad_state"]
+
+
+def test_a_wrong_code_with_a_real_state_is_a_400(sso, browser_session):
+    from urllib.parse import parse_qs
+
+    start = browser_session.get(f"{sso}/oidc/authenticate/", allow_redirects=False)
+    state = parse_qs(urlparse(start.headers["Location"]).query)["state"][0]
+    response = browser_session.get(f"{sso}/oidc/callback/", params={"code": "made-up", "state": state})
+    assert response.status_code == 400 and "refused to complete" in response.text  # invalid_grant from the provider
+    assert AuditEvent.objects.get(action="auth.login_failed").changes == {"reason": "bad_code"}
 
 
 def test_a_code_for_another_session_fails_cleanly(sso, browser_session):
@@ -214,6 +231,9 @@ def test_a_user_disabled_at_the_provider_loses_the_session_on_refresh(sso, idp, 
     still = browser_session.get(f"{sso}/tokens")  # still active there: a silent round trip, same page
     assert still.status_code == 200 and urlparse(still.url).path == "/tokens"
     assert any("prompt=none" in r.headers.get("Location", "") for r in still.history)
+
+    crafted = browser_session.get(f"{sso}/oidc/callback/", params={"error": "login_required"})  # a link someone sent
+    assert crafted.status_code == 400 and urlparse(browser_session.get(f"{sso}/tokens").url).path == "/tokens"
 
     idp.user("alice", "--disable")
     _expire_refresh(browser_session)
@@ -270,3 +290,16 @@ def test_sso_is_off_without_an_issuer(settings, client, db):
     assert client.get("/oidc/authenticate/").status_code == 404
     assert client.get("/oidc/callback/", {"code": "x", "state": "y"}).status_code == 404
     assert 'id="sso"' not in client.get("/signin").content.decode()
+
+
+def test_a_provider_that_is_down_fails_sign_in_cleanly_and_tokens_keep_working(settings, client, make_user, make_token, workspace):
+    from accounts.sso import config
+    from tests.idp import free_port
+
+    settings.WARDEN_OIDC_ISSUER = f"http://127.0.0.1:{free_port()}/o"  # nothing listens there
+    config.forget_discovery()
+    response = client.get("/oidc/authenticate/")
+    assert response.status_code == 503 and "cannot be reached" in response.content.decode()
+    token = make_token(make_user("tess", workspace))
+    assert client.get("/api/2.0/mlflow/experiments/search", {"max_results": 5}, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+    config.forget_discovery()
