@@ -69,3 +69,14 @@ def test_two_first_sign_ins_at_once_make_one_user():
         thread.join(timeout=30)
     assert not errors and len(results) == 2 and results[0] == results[1]
     assert User.objects.count() == 1 and OidcIdentity.objects.count() == 1
+
+
+def test_system_checks_catch_half_configured_sso(settings):
+    from accounts.sso.checks import sso_settings
+
+    assert sso_settings() == []
+    settings.WARDEN_OIDC_ISSUER = "https://idp.example/o"
+    assert [e.id for e in sso_settings()] == ["warden.E103"]
+    settings.WARDEN_OIDC_CLIENT_ID, settings.WARDEN_OIDC_CLIENT_SECRET = "warden", "s3cret"
+    settings.WARDEN_OIDC_SIGN_ALGO, settings.WARDEN_OIDC_PROVISIONING = "none", "everyone"
+    assert [e.id for e in sso_settings()] == ["warden.E101", "warden.E102"]
