@@ -72,10 +72,35 @@ def test_sign_in_create_a_token_and_log_a_run_with_mlflow(
     screenshot("tokens-used")
 
 
-def test_sign_out_and_a_replayed_callback_in_the_browser(sso, page, screenshot):
+def test_admin_pages_sign_out_and_a_replayed_callback(sso, workspace, page, screenshot):
+    from accounts import services
+    from accounts.models import GroupMapping
+
+    services.team_create(actor=None, workspace=workspace, name="Platform")
+    mappings.group_mapping_create(actor=None, workspace=workspace, group="ml-platform", role=Role.ADMIN)
     callbacks = []
     page.on("request", lambda request: callbacks.append(request.url) if "/oidc/callback/" in request.url else None)
     _sign_in(page, sso)
+    page.goto(f"{sso}/")
+    page.click("text=Group rules")
+    expect(page).to_have_url(f"{sso}/workspaces/acme/group-mappings")
+    page.fill("#new-rule input[name=group]", "data-science")
+    page.select_option("#new-rule select[name=role]", "member")
+    page.select_option("#new-rule select[name=team]", label="Platform")
+    page.click("#new-rule button[type=submit]")
+    expect(page.locator("#rules")).to_contain_text("Platform")
+    assert GroupMapping.objects.filter(group="data-science", team__name="Platform", role="member").exists()
+    screenshot("group-rules")
+
+    page.goto(f"{sso}/workspaces/acme/service-accounts")
+    page.fill("#new-account input[name=username]", "nightly-job")
+    page.click("#new-account button[type=submit]")
+    section = page.locator("section[data-account=nightly-job]")
+    section.locator("input[name=name]").fill("ci")
+    section.locator("button:has-text('Create token')").click()
+    expect(page.locator("#token-created")).to_contain_text("nightly-job")
+    screenshot("service-account-token")
+
     page.click("#signout")
     expect(page).to_have_url(f"{sso}/signin")
     page.goto(callbacks[-1])  # the used callback URL again: single-use state
@@ -83,6 +108,5 @@ def test_sign_out_and_a_replayed_callback_in_the_browser(sso, page, screenshot):
     screenshot("replayed-callback")
     page.set_viewport_size({"width": 390, "height": 800})  # a phone
     page.goto(f"{sso}/signin")
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot("signin-phone")
