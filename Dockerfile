@@ -6,9 +6,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# EXTRAS="[devidp]" builds the development identity provider's image (docker-compose.yml, "idp").
+ARG EXTRAS=""
 WORKDIR /app
 COPY . .
-RUN pip install . \
+RUN pip install ".${EXTRAS}" \
     && useradd --system --create-home --home-dir /home/warden warden \
     && mkdir -p /data \
     && chown warden /data

@@ -6,6 +6,9 @@ class AccountsConfig(AppConfig):
     name = "accounts"
     default_auto_field = "django.db.models.BigAutoField"
 
+    def ready(self):
+        from accounts.sso import checks  # noqa: F401 (registers the SSO settings checks)
+
 
 class WardenAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin with Warden's site: superusers only."""

@@ -79,3 +79,42 @@ class ApiToken(models.Model):
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class OidcIdentity(models.Model):
+    """A sign-in identity at an OpenID provider: (issuer, subject) names it, never the e-mail."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="oidc_identities")
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    email = models.CharField(max_length=254, blank=True, help_text="The last verified e-mail the provider sent.")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="oidc_identity_unique_iss_sub")]
+
+
+class GroupMapping(models.Model):
+    """A rule: members of an IdP group get a role in a workspace and/or belong to one of its teams."""
+
+    group = models.CharField(max_length=255, help_text="The group name as the provider's groups claim sends it.")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="group_mappings")
+    role = models.CharField(max_length=16, choices=Role.choices, blank=True)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="group_mappings")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "group", "team"], name="group_mapping_unique_rule"),
+            models.CheckConstraint(
+                condition=~models.Q(role="") | models.Q(team__isnull=False), name="group_mapping_gives_something"
+            ),
+        ]
+
+
+class SyncedMembership(models.Model):
+    """Marks a membership the IdP group sync made: the sync may change or end it, never an
+    admin-made one."""
+
+    membership = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="synced")

@@ -42,10 +42,21 @@ def mlflow_view(view):
 
 
 def signed_in_page(view):
-    """A server-rendered page: signed-in users only; what it shows is scoped by its selectors."""
+    """A server-rendered page: signed-in users only; what it shows is scoped by its selectors.
+    The session's user is the principal of the audit events the page leads to."""
+    from functools import wraps
+
     from django.contrib.auth.decorators import login_required
 
-    return mark(login_required(view), PAGE)
+    @wraps(view)
+    def as_principal(request, *args, **kwargs):
+        from accounts.authentication import Principal
+        from audit import context as audit_context
+
+        audit_context.set_principal(Principal(user=request.user, token=None, auth_method="session"))
+        return view(request, *args, **kwargs)
+
+    return mark(login_required(as_principal), PAGE)
 
 
 def public(reason: str):

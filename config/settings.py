@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.sso.middleware.SessionRefresh",  # SSO sessions re-check with the provider
     "accounts.routes.FailClosedMiddleware",  # a view without a permission decision never runs
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -96,6 +97,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
+    "accounts.sso.backend.WardenOIDCBackend",  # answers only on the OIDC callback
     "guardian.backends.ObjectPermissionBackend",
 ]
 # No guardian "AnonymousUser" row: anonymous callers never hold object permissions.
@@ -215,6 +217,40 @@ vars().update(env.email_url("WARDEN_EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("WARDEN_EMAIL_FROM", default="warden@localhost")
 
 WARDEN_LOCAL_LOGIN = env.bool("WARDEN_LOCAL_LOGIN", default=True)
+# Failed local sign-ins allowed per user name (and 4x that per client address) per window.
+WARDEN_LOGIN_MAX_FAILURES = env.int("WARDEN_LOGIN_MAX_FAILURES", default=5)
+WARDEN_LOGIN_LOCKOUT_SECONDS = env.int("WARDEN_LOGIN_LOCKOUT_SECONDS", default=900)
+
+# Single sign-on (OpenID Connect); off while no issuer is set. See accounts/sso/config.py.
+WARDEN_OIDC_ISSUER = env.str("WARDEN_OIDC_ISSUER", default="")
+WARDEN_OIDC_CLIENT_ID = env.str("WARDEN_OIDC_CLIENT_ID", default="")
+WARDEN_OIDC_CLIENT_SECRET = env.str("WARDEN_OIDC_CLIENT_SECRET", default="")
+WARDEN_OIDC_SCOPES = env.str("WARDEN_OIDC_SCOPES", default="openid email profile")
+WARDEN_OIDC_GROUPS_CLAIM = env.str("WARDEN_OIDC_GROUPS_CLAIM", default="groups")
+WARDEN_OIDC_SIGN_ALGO = env.str("WARDEN_OIDC_SIGN_ALGO", default="RS256")
+WARDEN_OIDC_LINK_VERIFIED_EMAIL = env.bool("WARDEN_OIDC_LINK_VERIFIED_EMAIL", default=False)
+WARDEN_OIDC_PROVISIONING = env.str("WARDEN_OIDC_PROVISIONING", default="create")
+WARDEN_OIDC_PROVIDER_NAME = env.str("WARDEN_OIDC_PROVIDER_NAME", default="single sign-on")
+WARDEN_OIDC_TIMEOUT = env.int("WARDEN_OIDC_TIMEOUT", default=10)
+WARDEN_OIDC_SESSION_REFRESH_SECONDS = env.int("WARDEN_OIDC_SESSION_REFRESH_SECONDS", default=900)
+
+# mozilla-django-oidc's own settings, with its risky defaults overridden. Provider endpoints
+# come from the issuer's discovery document at run time (accounts.sso.config), not from here.
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_USE_NONCE = True
+OIDC_TIMEOUT = WARDEN_OIDC_TIMEOUT
+OIDC_VERIFY_SSL = True
+OIDC_ALLOW_UNSECURED_JWT = False
+OIDC_CREATE_USER = False  # provisioning is Warden's own policy (accounts.sso.provisioning)
+OIDC_STORE_ID_TOKEN = True  # the hint of RP-initiated logout
+OIDC_STORE_ACCESS_TOKEN = False
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = WARDEN_OIDC_SESSION_REFRESH_SECONDS
+OIDC_REDIRECT_ALLOWED_HOSTS = []  # next= stays on the host the request came to
+OIDC_EXEMPT_URLS = ["signin", "health"]
+
+LOGIN_URL = "signin"
+LOGIN_REDIRECT_URL = "home"
 # How long a token's last-used time may lag behind its real last use (one UPDATE per window).
 WARDEN_TOKEN_LAST_USED_RESOLUTION = env.int("WARDEN_TOKEN_LAST_USED_RESOLUTION", default=60)
 

@@ -28,4 +28,5 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("api/v1/", include("notifications.api.urls")),
     path("admin/", admin.site.urls),
+    path("", include("accounts.pages.urls")),
 ]

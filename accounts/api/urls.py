@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from accounts.api import grant_views, schema, token_views, views  # noqa: F401 (schema registers the auth scheme)
+from accounts.api import grant_views, mapping_views, schema, token_views, views  # noqa: F401 (schema registers the auth scheme)
 from accounts.routes import public
 
 WS = "workspaces/<slug:slug>"
@@ -49,6 +49,8 @@ urlpatterns = [
         token_views.ServiceAccountTokenDetailView.as_view(),
         name="api-service-account-token",
     ),
+    path(f"{WS}/group-mappings", mapping_views.GroupMappingListView.as_view(), name="api-group-mappings"),
+    path(f"{WS}/group-mappings/<int:rule_id>", mapping_views.GroupMappingDetailView.as_view(), name="api-group-mapping"),
     path("tokens", token_views.TokenListView.as_view(), name="api-tokens"),
     path("tokens/<int:token_id>", token_views.TokenDetailView.as_view(), name="api-token"),
     path("schema/", public(SCHEMA_REASON)(SpectacularAPIView.as_view()), name="api-schema"),

@@ -13,6 +13,11 @@ PUBLIC_ROUTES = {
     "api/v1/schema/",
     "api/v1/docs/",
     "api/v1/redoc/",
+    # signing in and out: anonymous browsers must reach them (accounts/pages/urls.py)
+    "signin",
+    "signout",
+    "oidc/authenticate/",
+    "oidc/callback/",
 }
 
 
@@ -70,6 +75,11 @@ def test_drf_views_declare_their_own_permission_classes():
     for route, decided, callback in all_routes():
         if getattr(callback, "cls", None) is not None and decided != routes.PUBLIC:
             assert decided == routes.DRF, route
+
+
+def test_pages_are_signed_in_pages():
+    pages = {route for route, decided, _ in all_routes() if decided == routes.PAGE}
+    assert {"", "tokens", "workspaces/<slug:slug>/service-accounts", "workspaces/<slug:slug>/group-mappings"} <= pages
 
 
 def test_a_public_route_needs_a_reason():
