@@ -42,12 +42,33 @@ SERVICE_ACCOUNT_CREATED = "service_account.created"
 SERVICE_ACCOUNT_DEACTIVATED = "service_account.deactivated"
 TOKEN_CREATED = "token.created"
 TOKEN_REVOKED = "token.revoked"
+# Auditors: who may read and export a workspace's log (a global grant has no workspace).
+AUDITOR_GRANTED = "auditor.granted"
+AUDITOR_REVOKED = "auditor.revoked"
+
+# ---------------------------------------------------------------- sign-in and single sign-on
+AUTH_LOGIN = "auth.login"
+# ``changes.reason`` says why (bad_password, rate_limited, unknown_user, bad_state, ...).
+AUTH_LOGIN_FAILED = "auth.login_failed"
+# A lockout starting, once per scope (user name or address) and window.
+AUTH_LOGIN_RATE_LIMITED = "auth.login_rate_limited"
+AUTH_LOGOUT = "auth.logout"
+# A first SSO sign-in that made a new account (provisioning policy ``create``).
+USER_PROVISIONED = "user.provisioned"
+# A first SSO sign-in attached to an existing account by its verified e-mail.
+IDENTITY_LINKED = "identity.linked"
+# The IdP group rules of a workspace; their effect at a sign-in is recorded as the membership
+# and team events they cause, with the system as actor and ``changes.cause`` naming the sync.
+GROUP_MAPPING_CREATED = "group_mapping.created"
+GROUP_MAPPING_UPDATED = "group_mapping.updated"
+GROUP_MAPPING_DELETED = "group_mapping.deleted"
 
 # ---------------------------------------------------------------- tracking
 EXPERIMENT_CREATED = "experiment.created"
 EXPERIMENT_RENAMED = "experiment.renamed"
 EXPERIMENT_DELETED = "experiment.deleted"
 EXPERIMENT_RESTORED = "experiment.restored"
+EXPERIMENT_PROTECTION_CHANGED = "experiment.protection_changed"
 RUN_CREATED = "run.created"
 RUN_FINISHED = "run.finished"
 RUN_FAILED = "run.failed"
@@ -57,6 +78,7 @@ RUN_RESTORED = "run.restored"
 LOGGED_MODEL_CREATED = "logged_model.created"
 LOGGED_MODEL_FINALIZED = "logged_model.finalized"
 LOGGED_MODEL_DELETED = "logged_model.deleted"
+LOGGED_MODEL_RESTORED = "logged_model.restored"
 ARTIFACT_DELETED = "artifact.deleted"
 # A model load: the GET of a model's ``MLmodel`` descriptor (see ``experiments.artifacts.audit``).
 MODEL_DOWNLOADED = "model.downloaded"
@@ -66,12 +88,14 @@ REGISTERED_MODEL_CREATED = "registered_model.created"
 REGISTERED_MODEL_RENAMED = "registered_model.renamed"
 REGISTERED_MODEL_UPDATED = "registered_model.updated"
 REGISTERED_MODEL_DELETED = "registered_model.deleted"
+REGISTERED_MODEL_RESTORED = "registered_model.restored"
 REGISTERED_MODEL_TAG_SET = "registered_model.tag_set"
 REGISTERED_MODEL_TAG_DELETED = "registered_model.tag_deleted"
 REGISTERED_MODEL_PROTECTION_CHANGED = "registered_model.protection_changed"
 MODEL_VERSION_CREATED = "model_version.created"
 MODEL_VERSION_UPDATED = "model_version.updated"
 MODEL_VERSION_DELETED = "model_version.deleted"
+MODEL_VERSION_RESTORED = "model_version.restored"
 MODEL_VERSION_STAGE_TRANSITIONED = "model_version.stage_transitioned"
 MODEL_VERSION_TAG_SET = "model_version.tag_set"
 MODEL_VERSION_TAG_DELETED = "model_version.tag_deleted"
@@ -82,6 +106,33 @@ TRANSITION_REQUEST_OPENED = "transition_request.opened"
 TRANSITION_REQUEST_APPROVED = "transition_request.approved"
 TRANSITION_REQUEST_REJECTED = "transition_request.rejected"
 TRANSITION_REQUEST_CANCELLED = "transition_request.cancelled"
+
+# ---------------------------------------------------------------- retention and the purge (actor: the system)
+# How long deleted objects stay restorable in a workspace.
+WORKSPACE_DELETION_RETENTION_CHANGED = "workspace.deletion_retention_changed"
+# One event per purged experiment and registered model (with counts of what went with it) and
+# one per batch of runs, logged models and model versions (with their ids).
+EXPERIMENT_PURGED = "experiment.purged"
+RUN_PURGED = "run.purged"
+LOGGED_MODEL_PURGED = "logged_model.purged"
+REGISTERED_MODEL_PURGED = "registered_model.purged"
+MODEL_VERSION_PURGED = "model_version.purged"
+# Sweeps of the artifact store: folders no row owns, staging files of uploads never finished.
+ARTIFACTS_ORPHANS_PURGED = "artifacts.orphans_purged"
+ARTIFACTS_ABANDONED_UPLOADS_PURGED = "artifacts.abandoned_uploads_purged"
+
+# ---------------------------------------------------------------- webhooks (secrets never recorded: only whether one is set)
+WEBHOOK_CREATED = "webhook.created"
+WEBHOOK_UPDATED = "webhook.updated"
+WEBHOOK_DELETED = "webhook.deleted"
+WEBHOOK_TESTED = "webhook.tested"
+
+# ---------------------------------------------------------------- the audit log itself
+AUDIT_RETENTION_CHANGED = "audit.retention_changed"
+# The retention purge: the range of sequence numbers removed and the new anchor hash.
+AUDIT_PURGED = "audit.purged"
+# One per workspace whose rows an export holds (streamed or a background job).
+AUDIT_EXPORTED = "audit.exported"
 
 # ---------------------------------------------------------------- the Django admin (writes models directly)
 ADMIN_OBJECT_ADDED = "admin.object_added"

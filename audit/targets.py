@@ -8,13 +8,14 @@ costs no query once it was fetched and authorised.
 
 
 def _workspace(obj):
-    from accounts.models import ApiToken, Team, Workspace
+    from accounts.models import ApiToken, GroupMapping, Team, Workspace
     from experiments.models import Experiment, LoggedModel, Run
+    from notifications.models import Webhook
     from registry.models import ModelVersion, RegisteredModel, TransitionRequest
 
     if isinstance(obj, Workspace):
         return obj
-    if isinstance(obj, (Experiment, RegisteredModel, Team, ApiToken)):
+    if isinstance(obj, (Experiment, RegisteredModel, Team, ApiToken, GroupMapping, Webhook)):
         return obj.workspace
     if isinstance(obj, (Run, LoggedModel)):
         return obj.experiment.workspace
@@ -24,8 +25,9 @@ def _workspace(obj):
 
 
 def _identity(obj) -> tuple[str, str, str]:
-    from accounts.models import ApiToken, Team, User, Workspace
+    from accounts.models import ApiToken, GroupMapping, Team, User, Workspace
     from experiments.models import Experiment, LoggedModel, Run
+    from notifications.models import Webhook
     from registry.models import ModelVersion, RegisteredModel, TransitionRequest
 
     if isinstance(obj, Workspace):
@@ -48,6 +50,10 @@ def _identity(obj) -> tuple[str, str, str]:
         return "model_version", str(obj.pk), f"{obj.registered_model.name} v{obj.version}"
     if isinstance(obj, TransitionRequest):
         return "transition_request", str(obj.pk), obj.registered_model.name
+    if isinstance(obj, GroupMapping):
+        return "group_mapping", str(obj.pk), obj.group
+    if isinstance(obj, Webhook):
+        return "webhook", obj.webhook_id, obj.name
     raise TypeError(f"No audit identity for {type(obj).__name__}")
 
 

@@ -457,11 +457,11 @@ def logged_model_restore(*, actor, model: LoggedModel) -> LoggedModel:
     deleted_time = locked.deleted_time
     locked.lifecycle_stage, locked.deleted_time, locked.last_updated_timestamp = LifecycleStage.ACTIVE, None, now_ms()
     locked.save(update_fields=["lifecycle_stage", "deleted_time", "last_updated_timestamp"])
-    record(
-        "logged_model.restored", workspace=model.experiment.workspace, actor=actor, target=locked,
-        target_id=locked.model_id, changes={"before": {"deleted_time": deleted_time}, "after": {"deleted_time": None}},
-    )
     locked.experiment = model.experiment
+    record(
+        actions.LOGGED_MODEL_RESTORED, actor=actor, **target_of(locked),
+        changes={"before": {"deleted_time": deleted_time}, "after": {"deleted_time": None}},
+    )
     return locked
 
 

@@ -285,7 +285,7 @@ def registered_model_restore(*, actor, model: RegisteredModel) -> RegisteredMode
             locked.deleted, locked.deleted_time, locked.last_updated_timestamp = False, None, now_ms()
             locked.save(update_fields=["deleted", "deleted_time", "last_updated_timestamp"])
             record(
-                "registered_model.restored", workspace=locked.workspace, actor=actor, target=locked,
+                actions.REGISTERED_MODEL_RESTORED, actor=actor, **target_of(locked),
                 changes={"before": {"deleted_time": deleted_time}, "after": {"deleted_time": None}},
             )
     except IntegrityError:  # a live model took the name concurrently
@@ -307,8 +307,7 @@ def model_version_restore(*, actor, version: ModelVersion) -> ModelVersion:
     _touch_model(model, stamp)
     locked.registered_model = model
     record(
-        "model_version.restored", workspace=model.workspace, actor=actor, target_type="model_version",
-        target_id=locked.pk, target_name=f"{model.name}/{locked.version}",
+        actions.MODEL_VERSION_RESTORED, actor=actor, **target_of(locked),
         changes={"before": {"deleted_time": deleted_time}, "after": {"deleted_time": None}},
     )
     return locked

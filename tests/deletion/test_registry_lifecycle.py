@@ -82,6 +82,6 @@ def test_a_deleted_version_is_restored_without_its_aliases(api, iris):
     assert ok(api.post(path)) == {"name": "iris", "version": "2", "deleted": False}
     assert ok(api.get("model-versions/get", {"name": "iris", "version": "2"}))["model_version"]["version"] == "2"
     assert not RegisteredModelAlias.objects.filter(registered_model=iris).exists()
-    assert AuditEvent.objects.filter(action="model_version.restored", target_name="iris/2").count() == 1
+    assert AuditEvent.objects.filter(action="model_version.restored", target_name="iris v2").count() == 1
     error(api.post(path), 404, "RESOURCE_DOES_NOT_EXIST")  # not deleted (any more)
     error(api.post("/api/v1/registry/models/iris/versions/9/restore"), 404, "RESOURCE_DOES_NOT_EXIST")
