@@ -3,6 +3,8 @@
 The middleware opens a context per request with the network facts; authentication adds the
 principal once it is known. ``audit.record`` reads it, so services need no request argument.
 Outside a request (jobs, management commands) the context is empty and the actor is Warden.
+Inside a request, ``as_warden`` marks changes Warden makes of its own accord (the IdP group sync
+at a sign-in) so that they name the system, not the request's caller nor "anonymous".
 """
 
 import contextvars
@@ -36,6 +38,21 @@ def set_principal(principal) -> None:
     ctx = _current.get()
     if ctx.request_id:
         _current.set(replace(ctx, principal=principal))
+
+
+# ``extra`` keys of a block run by ``as_warden``.
+SYSTEM = "system"
+CAUSE = "cause"
+
+
+@contextmanager
+def as_warden(cause: dict | None = None):
+    """Events recorded inside without an explicit actor name the system (kind ``system``), even
+    within a request; the request's network facts stay. ``cause`` (what made Warden act) is
+    added to each event's ``changes``."""
+    ctx = _current.get()
+    with bound(replace(ctx, principal=None, extra={**ctx.extra, SYSTEM: True, CAUSE: cause})) as inner:
+        yield inner
 
 
 @contextmanager

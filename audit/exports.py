@@ -23,6 +23,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from accounts.models import Workspace
+from audit import actions
 from audit.access import AuditScope
 from audit.models import AuditExport, ExportStatus
 from audit.selectors import events_matching
@@ -119,7 +120,7 @@ def _record_exported(counts: dict, *, detail: dict, actor=None, fallback_workspa
         counts = {(getattr(fallback_workspace, "pk", None), getattr(fallback_workspace, "slug", "")): 0}
     for (workspace_id, slug), rows in sorted(counts.items(), key=lambda item: (item[0][0] or 0)):
         record(
-            "audit.exported",
+            actions.AUDIT_EXPORTED,
             workspace=_workspace(workspace_id, slug),
             actor=actor,
             target_type="audit_log",

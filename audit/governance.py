@@ -8,9 +8,11 @@ its own transaction.
 from django.db import transaction
 from django.utils import timezone
 
+from audit import actions
 from audit.access import AuditScope
 from audit.models import AuditExport, AuditorGrant, AuditRetention
 from audit.services import record
+from audit.targets import target_of
 
 
 class GovernanceError(ValueError):
@@ -30,8 +32,8 @@ def auditor_grant(*, actor, user, workspace=None) -> tuple[AuditorGrant, bool]:
         raise GovernanceError(f"'{user.username}' is not an active user.")
     grant, created = AuditorGrant.objects.get_or_create(user=user, workspace=workspace, defaults={"granted_by": actor})
     if created:
-        record("auditor.granted", workspace=workspace, actor=actor, target=user, target_type="user",
-               target_name=user.username, changes={"after": _grantee(user, workspace)})
+        record(actions.AUDITOR_GRANTED, actor=actor, **target_of(user, workspace=workspace),
+               changes={"after": _grantee(user, workspace)})
     return grant, created
 
 
@@ -40,8 +42,8 @@ def auditor_revoke(*, actor, user, workspace=None) -> None:
     deleted, _ = AuditorGrant.objects.filter(user=user, workspace=workspace).delete()
     if not deleted:
         raise GovernanceError(f"'{user.username}' is not an auditor here.", "not_found")
-    record("auditor.revoked", workspace=workspace, actor=actor, target=user, target_type="user",
-           target_name=user.username, changes={"before": _grantee(user, workspace)})
+    record(actions.AUDITOR_REVOKED, actor=actor, **target_of(user, workspace=workspace),
+           changes={"before": _grantee(user, workspace)})
 
 
 def auditors_of(workspace=None):
@@ -64,7 +66,7 @@ def retention_set(*, actor, workspace, keep_days: int | None) -> int | None:
     else:
         AuditRetention.objects.filter(pk=row.pk).update(keep_days=keep_days, updated_by=actor, updated_at=timezone.now())
     if before != keep_days:
-        record("audit.retention_changed", workspace=workspace, actor=actor, target=workspace,
+        record(actions.AUDIT_RETENTION_CHANGED, actor=actor, **target_of(workspace),
                changes={"before": {"keep_days": before}, "after": {"keep_days": keep_days}})
     return keep_days
 

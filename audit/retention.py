@@ -19,6 +19,7 @@ from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from accounts.models import Workspace
+from audit import actions, context
 from audit.models import AuditChain, AuditEvent, AuditRetention
 from audit.sealing import chain_filter
 from audit.services import record
@@ -41,7 +42,7 @@ def purge_chain(chain_key: int, keep_days: int, now=None) -> dict | None:
     """Purge one chain's sealed events older than ``keep_days``; returns the purge's summary,
     or None when nothing was old enough."""
     cutoff = (now or timezone.now()) - timedelta(days=keep_days)
-    with transaction.atomic():
+    with transaction.atomic(), context.as_warden():  # the system purges, wherever it was started from
         head = AuditChain.objects.select_for_update().filter(chain_key=chain_key).first()  # sealers wait
         if head is None:
             return None
@@ -68,7 +69,7 @@ def purge_chain(chain_key: int, keep_days: int, now=None) -> dict | None:
             "anchor_hash": anchor_hash,
         }
         workspace = Workspace.objects.filter(pk=chain_key).first() if chain_key else None
-        record("audit.purged", workspace=workspace, target_type="audit_log", target_id=getattr(workspace, "slug", ""),
+        record(actions.AUDIT_PURGED, workspace=workspace, target_type="audit_log", target_id=getattr(workspace, "slug", ""),
                changes=summary)
     return summary
 

@@ -19,7 +19,7 @@ def _actor_fields(actor, ctx) -> dict:
     principal = ctx.principal
     user = actor if actor is not None else getattr(principal, "user", None)
     if user is None:
-        kind = ActorKind.ANONYMOUS if ctx.request_id else ActorKind.SYSTEM
+        kind = ActorKind.ANONYMOUS if ctx.request_id and not ctx.extra.get(context.SYSTEM) else ActorKind.SYSTEM
         return {"actor": None, "actor_name": "" if kind == ActorKind.ANONYMOUS else "warden", "actor_kind": kind}
     acting_as_principal = principal is not None and getattr(principal, "user", None) is not None and principal.user.pk == user.pk
     token = getattr(principal, "token", None) if acting_as_principal else None
@@ -68,6 +68,8 @@ def record(
     """Append one event. ``changes`` is ``{"before": {...}, "after": {...}}`` or free detail;
     secrets in it are redacted. Denied and failed actions pass ``outcome``."""
     ctx = context.current()
+    if ctx.extra.get(context.CAUSE):
+        changes = {**(changes or {}), "cause": ctx.extra[context.CAUSE]}
     fields = {
         **_actor_fields(actor, ctx),
         **_target_fields(target, target_type, target_id, target_name),

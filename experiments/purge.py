@@ -31,7 +31,9 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import Workspace
+from audit import actions, context
 from audit.services import record
+from audit.targets import target_of
 from experiments.artifacts import storage
 from experiments.artifacts.paths import MODELS_SEGMENT
 from experiments.models import Experiment, LifecycleStage, LoggedModel, PurgeClaim, Run
@@ -39,6 +41,8 @@ from experiments.retention import cutoff_ms
 
 logger = logging.getLogger("warden.purge")
 Kind = PurgeClaim.Kind
+# The batches of objects purged on their own (experiments and registered models have one event each).
+_BATCH_PURGED = {Kind.RUN: actions.RUN_PURGED, Kind.LOGGED_MODEL: actions.LOGGED_MODEL_PURGED, Kind.MODEL_VERSION: actions.MODEL_VERSION_PURGED}
 ADVISORY_LOCK_KEY = 0x57415244454E50  # "WARDENP": the purge's PostgreSQL advisory lock
 
 
@@ -190,7 +194,7 @@ def _finish_batch(workspace, kind: str, ids: list[int], pacer: _Pacer, report: R
         PurgeClaim.objects.filter(kind=kind, object_id__in=ids).delete()
         if labels:
             record(
-                f"{kind}.purged", workspace=workspace, target_type=kind, target_id="",
+                _BATCH_PURGED[kind], workspace=workspace, target_type=kind, target_id="",
                 target_name=f"{len(labels)} {kind.replace('_', ' ')}s",
                 changes={"ids": labels, "removed": _merge({}, counts)},
             )
@@ -216,7 +220,7 @@ def _finish_experiment(workspace, experiment_id: int, batch: int, pacer: _Pacer,
         if experiment is not None:
             _, counts = Experiment.objects.filter(pk=experiment_id).delete()
             record(
-                "experiment.purged", workspace=workspace, target=experiment,
+                actions.EXPERIMENT_PURGED, **target_of(experiment, workspace=workspace),
                 changes={"deleted_time": experiment.deleted_time, "removed": _merge(dict(claim.progress), counts)},
             )
             report.purged[Kind.EXPERIMENT].append(str(experiment.pk))
@@ -230,7 +234,7 @@ def _finish_registered_model(workspace, model_id: int, report: Report) -> None:
         if model is not None:
             _, counts = RegisteredModel.objects.filter(pk=model_id).delete()
             record(
-                "registered_model.purged", workspace=workspace, target=model,
+                actions.REGISTERED_MODEL_PURGED, **target_of(model, workspace=workspace),
                 changes={"deleted_time": model.deleted_time, "removed": _merge({}, counts)},
             )
             report.purged[Kind.REGISTERED_MODEL].append(model.name)
@@ -312,7 +316,7 @@ def purge(*, workspace=None, dry_run: bool = False, now_ms: int | None = None) -
     report = Report(dry_run=dry_run)
     pacer = _Pacer()
     workspaces = [workspace] if workspace is not None else list(Workspace.objects.order_by("pk"))
-    with _exclusive():
+    with _exclusive(), context.as_warden():  # the system purges, wherever it was started from
         for each in workspaces:
             purge_workspace(each, report=report, now_ms=now_ms, pacer=pacer)
         sweeps.orphan_sweep(report, workspace=workspace)

@@ -14,7 +14,9 @@ import time
 from django.conf import settings
 from django.db import transaction
 
+from audit import actions
 from audit.services import record
+from audit.targets import target_of
 from experiments.errors import invalid, invalid_state
 from experiments.models import Experiment, PurgeClaim
 
@@ -55,7 +57,7 @@ def retention_set(*, actor, workspace, days) -> int | None:
         type(workspace).objects.filter(pk=workspace.pk).update(retention_days=days)
         workspace.retention_days = days
         record(
-            "workspace.deletion_retention_changed", workspace=workspace, actor=actor, target=workspace, target_name=workspace.slug,
+            actions.WORKSPACE_DELETION_RETENTION_CHANGED, actor=actor, **target_of(workspace),
             changes={"before": {"retention_days": before}, "after": {"retention_days": days}},
         )
     return days
@@ -71,7 +73,7 @@ def experiment_protection_set(*, actor, experiment: Experiment, protected: bool)
         locked.protected = protected
         locked.save(update_fields=["protected"])
         record(
-            "experiment.protection_changed", workspace=locked.workspace, actor=actor, target=locked,
+            actions.EXPERIMENT_PROTECTION_CHANGED, actor=actor, **target_of(locked),
             changes={"before": {"protected": not protected}, "after": {"protected": protected}},
         )
     experiment.protected = protected

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 
 from accounts.models import Workspace
+from audit import actions
 from audit.services import record
 from experiments.artifacts import storage
 from experiments.artifacts.paths import MODELS_SEGMENT
@@ -96,7 +97,7 @@ def orphan_sweep(report, *, workspace=None) -> None:
             storage.delete_prefix(key)
         with transaction.atomic():
             record(
-                "artifacts.orphans_purged", workspace=workspaces.get(int(name)), target_type="artifact_prefix",
+                actions.ARTIFACTS_ORPHANS_PURGED, workspace=workspaces.get(int(name)), target_type="artifact_prefix",
                 target_id=name, target_name=f"{len(keys)} orphaned folders", changes={"prefixes": keys},
             )
 
@@ -114,6 +115,6 @@ def abandoned_upload_sweep(report) -> None:
     report.abandoned_uploads.extend(names)
     with transaction.atomic():
         record(
-            "artifacts.abandoned_uploads_purged", target_type="artifact_staging", target_name=f"{removed} staging files",
+            actions.ARTIFACTS_ABANDONED_UPLOADS_PURGED, target_type="artifact_staging", target_name=f"{removed} staging files",
             changes={"files": names, "older_than_seconds": older},
         )

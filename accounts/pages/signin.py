@@ -12,8 +12,10 @@ from accounts.pages.forms import SignInForm
 from accounts.routes import public
 from accounts.sso import config
 from accounts.sso.views import login_failed, safe_next
+from audit import actions
 from audit.models import Outcome
 from audit.services import record
+from audit.targets import target_of
 
 REASON = "the sign-in page itself: anonymous visitors must reach it; it shows no data"
 
@@ -59,7 +61,7 @@ def signin(request):
     if user is None or user.is_service_account:
         for scope in ratelimit.failed(username, address):
             record(
-                "auth.login_rate_limited",
+                actions.AUTH_LOGIN_RATE_LIMITED,
                 outcome=Outcome.DENIED,
                 actor_name=username,
                 auth_method="password",
@@ -70,5 +72,5 @@ def signin(request):
         return _page(request, form, next_url, status=401, error="Wrong user name or password.")
     ratelimit.succeeded(username, address)
     auth.login(request, user)  # rotates the session key
-    record("auth.login", actor=user, auth_method="password", target=user, target_name=user.get_username())
+    record(actions.AUTH_LOGIN, actor=user, auth_method="password", **target_of(user))
     return redirect(next_url)

@@ -7,8 +7,10 @@ Rules (``GroupMapping``) name a provider group, a workspace, and a role and/or a
 - Teams named by any rule are the provider's: the user is in exactly those of them that their
   matching rules name (and only while a member of the team's workspace). Other teams are left
   alone.
-Changes go through ``accounts.services``; each workspace touched gets one ``idp.groups_synced``
-event with the before and after.
+Changes go through ``accounts.services``, so each is recorded once, as the membership or team
+event an admin's change would record. Warden makes them (the rules were set by admins; the user
+signing in chose nothing): the actor is the system, and ``changes.cause`` names the sync, the
+user signing in and the provider groups that matched a rule.
 """
 
 from django.conf import settings
@@ -17,7 +19,9 @@ from accounts import services
 from accounts.api.permissions import ROLE_RANK
 from accounts.models import GroupMapping, Membership, SyncedMembership, Team, User
 from accounts.services import ServiceError
-from audit.services import record
+from audit import context
+
+SYNC = "idp_group_sync"
 
 
 def names_in(claims: dict) -> set[str]:
@@ -42,30 +46,31 @@ def sync(*, user: User, names: set[str]) -> None:
     workspaces = {rule.workspace_id: rule.workspace for rule in rules}
 
     before = _state(user, governed_teams)
-    for workspace_id, role in wanted_roles.items():
-        _apply_role(user, workspaces[workspace_id], role, before["memberships"].get(workspace_id))
-    for workspace_id, membership in before["memberships"].items():
-        if workspace_id not in wanted_roles and membership["synced"]:
-            _quietly(services.membership_remove, actor=user, workspace=workspaces.get(workspace_id) or membership["workspace"], user=user)
-    member_of = set(Membership.objects.filter(user=user).values_list("workspace_id", flat=True))
-    current_teams = before["teams"]
-    for team in Team.objects.filter(pk__in=wanted_teams - current_teams).select_related("group"):
-        if team.workspace_id in member_of:
-            _quietly(services.team_member_add, actor=user, team=team, user=user)
-    for team in Team.objects.filter(pk__in=current_teams - wanted_teams).select_related("group"):
-        _quietly(services.team_member_remove, actor=user, team=team, user=user)
-    _record_changes(user, names, before, _state(user, governed_teams))
+    cause = {"by": SYNC, "user": user.get_username(), "groups": sorted({rule.group for rule in matching})}
+    with context.as_warden(cause):
+        for workspace_id, role in wanted_roles.items():
+            _apply_role(user, workspaces[workspace_id], role, before["memberships"].get(workspace_id))
+        for workspace_id, membership in before["memberships"].items():
+            if workspace_id not in wanted_roles and membership["synced"]:
+                _quietly(services.membership_remove, actor=None, workspace=workspaces.get(workspace_id) or membership["workspace"], user=user)
+        member_of = set(Membership.objects.filter(user=user).values_list("workspace_id", flat=True))
+        current_teams = before["teams"]
+        for team in Team.objects.filter(pk__in=wanted_teams - current_teams).select_related("group"):
+            if team.workspace_id in member_of:
+                _quietly(services.team_member_add, actor=None, team=team, user=user)
+        for team in Team.objects.filter(pk__in=current_teams - wanted_teams).select_related("group"):
+            _quietly(services.team_member_remove, actor=None, team=team, user=user)
 
 
 def _apply_role(user, workspace, role, existing):
     if existing is None:
-        membership = services.membership_set(actor=user, workspace=workspace, user=user, role=role)
+        membership = services.membership_set(actor=None, workspace=workspace, user=user, role=role)
         SyncedMembership.objects.get_or_create(membership=membership)
         if user.default_workspace_id is None:
             User.objects.filter(pk=user.pk).update(default_workspace=workspace)
             user.default_workspace = workspace
     elif existing["role"] != role and (existing["synced"] or ROLE_RANK[role] > ROLE_RANK[existing["role"]]):
-        _quietly(services.membership_change, actor=user, workspace=workspace, user=user, role=role)
+        _quietly(services.membership_change, actor=None, workspace=workspace, user=user, role=role)
 
 
 def _quietly(service, **kwargs):
@@ -83,29 +88,3 @@ def _state(user, governed_teams) -> dict:
     }
     teams = set(Team.objects.filter(pk__in=governed_teams, group__user=user).values_list("pk", flat=True))
     return {"memberships": memberships, "teams": teams}
-
-
-def _record_changes(user, names, before, after):
-    team_rows = {t.pk: t for t in Team.objects.filter(pk__in=before["teams"] | after["teams"]).select_related("workspace")}
-    touched = set(before["memberships"]) | set(after["memberships"]) | {t.workspace_id for t in team_rows.values()}
-    for workspace_id in sorted(touched):
-        was, now = before["memberships"].get(workspace_id), after["memberships"].get(workspace_id)
-        teams_was = sorted(t.name for pk, t in team_rows.items() if pk in before["teams"] and t.workspace_id == workspace_id)
-        teams_now = sorted(t.name for pk, t in team_rows.items() if pk in after["teams"] and t.workspace_id == workspace_id)
-        role_was, role_now = (was or {}).get("role"), (now or {}).get("role")
-        if role_was == role_now and teams_was == teams_now:
-            continue
-        workspace = (now or was or {}).get("workspace") or next(t.workspace for t in team_rows.values() if t.workspace_id == workspace_id)
-        record(
-            "idp.groups_synced",
-            workspace=workspace,
-            actor=user,
-            target=user,
-            target_name=user.get_username(),
-            changes={
-                "before": {"role": role_was, "teams": teams_was},
-                "after": {"role": role_now, "teams": teams_now},
-                "groups": sorted(names),
-            },
-            auth_method="oidc",
-        )

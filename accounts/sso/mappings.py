@@ -9,7 +9,9 @@ from django.db import transaction
 
 from accounts.models import GroupMapping, Role, Team, Workspace
 from accounts.services import ServiceError
+from audit import actions
 from audit.services import record
+from audit.targets import target_of
 
 
 def _snapshot(rule: GroupMapping) -> dict:
@@ -17,7 +19,7 @@ def _snapshot(rule: GroupMapping) -> dict:
 
 
 def _record(action: str, actor, rule: GroupMapping, changes: dict) -> None:
-    record(action, workspace=rule.workspace, actor=actor, target=rule, target_name=rule.group, changes=changes)
+    record(action, actor=actor, **target_of(rule), changes=changes)
 
 
 def _validate(workspace: Workspace, group, role, team: Team | None, exclude_pk=None) -> str:
@@ -42,7 +44,7 @@ def _validate(workspace: Workspace, group, role, team: Team | None, exclude_pk=N
 def group_mapping_create(*, actor, workspace: Workspace, group: str, role: str = "", team: Team | None = None) -> GroupMapping:
     group = _validate(workspace, group, role, team)
     rule = GroupMapping.objects.create(workspace=workspace, group=group, role=role or "", team=team)
-    _record("group_mapping.created", actor, rule, {"after": _snapshot(rule)})
+    _record(actions.GROUP_MAPPING_CREATED, actor, rule, {"after": _snapshot(rule)})
     return rule
 
 
@@ -52,11 +54,11 @@ def group_mapping_update(*, actor, rule: GroupMapping, group: str, role: str = "
     rule.group = _validate(rule.workspace, group, role, team, exclude_pk=rule.pk)
     rule.role, rule.team = role or "", team
     rule.save(update_fields=["group", "role", "team"])
-    _record("group_mapping.updated", actor, rule, {"before": before, "after": _snapshot(rule)})
+    _record(actions.GROUP_MAPPING_UPDATED, actor, rule, {"before": before, "after": _snapshot(rule)})
     return rule
 
 
 @transaction.atomic
 def group_mapping_delete(*, actor, rule: GroupMapping) -> None:
-    _record("group_mapping.deleted", actor, rule, {"before": _snapshot(rule)})
+    _record(actions.GROUP_MAPPING_DELETED, actor, rule, {"before": _snapshot(rule)})
     rule.delete()

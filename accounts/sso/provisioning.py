@@ -17,7 +17,9 @@ from django.utils import timezone
 
 from accounts.models import OidcIdentity, User
 from accounts.sso import config, groups
+from audit import actions
 from audit.services import record
+from audit.targets import target_of
 
 _USERNAME_JUNK = re.compile(r"[^\w.@+-]+")
 USERNAME_MAX = User._meta.get_field("username").max_length
@@ -84,10 +86,9 @@ def _link(issuer, subject, email, verified) -> OidcIdentity | None:
     user = candidates[0]
     identity = OidcIdentity.objects.create(user=user, issuer=issuer, subject=subject, email=email)
     record(
-        "identity.linked",
+        actions.IDENTITY_LINKED,
         actor=user,
-        target=user,
-        target_name=user.get_username(),
+        **target_of(user),
         changes={"after": {"issuer": issuer, "subject": subject, "email": email, "by": "verified e-mail"}},
         auth_method="oidc",
     )
@@ -104,10 +105,9 @@ def _provision(issuer, subject, claims, email, verified) -> OidcIdentity:
     user.save()
     identity = OidcIdentity.objects.create(user=user, issuer=issuer, subject=subject, email=email if verified else "")
     record(
-        "user.provisioned",
+        actions.USER_PROVISIONED,
         actor=user,
-        target=user,
-        target_name=user.get_username(),
+        **target_of(user),
         changes={"after": {"username": user.username, "issuer": issuer, "subject": subject}},
         auth_method="oidc",
     )

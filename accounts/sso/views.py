@@ -21,8 +21,10 @@ from mozilla_django_oidc.views import OIDCAuthenticationRequestView
 
 from accounts.sso import config
 from accounts.sso.backend import REFUSAL_ATTR
+from audit import actions
 from audit.models import Outcome
 from audit.services import record
+from audit.targets import target_of
 
 BACKEND_PATH = "accounts.sso.backend.WardenOIDCBackend"
 
@@ -45,7 +47,7 @@ def failure_page(request, message: str, status: int = 400):
 
 def login_failed(reason: str, *, actor_name: str = "", error_code: str = "", auth_method: str = "oidc"):
     record(
-        "auth.login_failed",
+        actions.AUTH_LOGIN_FAILED,
         outcome=Outcome.DENIED,
         error_code=error_code or reason,
         changes={"reason": reason},
@@ -117,7 +119,7 @@ class CallbackView(View):
             return self._failed(request, refreshing, refusal.reason if refusal else "refused", message, status=403)
         if not (refreshing and request.user.pk == user.pk):
             auth.login(request, user, backend=BACKEND_PATH)  # a new session key: no fixation
-            record("auth.login", actor=user, auth_method="oidc", target=user, target_name=user.get_username())
+            record(actions.AUTH_LOGIN, actor=user, auth_method="oidc", **target_of(user))
         request.session["oidc_id_token_expiration"] = time.time() + settings.OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS
         return HttpResponseRedirect(safe_next(request, request.session.get("oidc_login_next")))
 
@@ -140,7 +142,7 @@ class CallbackView(View):
     @staticmethod
     def _end_session(request, reason):
         user = request.user
-        record("auth.logout", actor=user, auth_method="oidc", changes={"reason": f"session refresh: {reason}"})
+        record(actions.AUTH_LOGOUT, actor=user, auth_method="oidc", **target_of(user), changes={"reason": f"session refresh: {reason}"})
         auth.logout(request)
 
 
@@ -154,7 +156,7 @@ class SignOutView(View):
         if request.user.is_authenticated:
             sso = request.session.get(auth.BACKEND_SESSION_KEY) == BACKEND_PATH
             id_token = request.session.get("oidc_id_token")
-            record("auth.logout", actor=request.user, auth_method="oidc" if sso else "password")
+            record(actions.AUTH_LOGOUT, actor=request.user, **target_of(request.user), auth_method="oidc" if sso else "password")
             auth.logout(request)
             if sso and id_token and config.enabled():
                 target = _provider_logout_url(request, id_token) or target

@@ -18,7 +18,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Role
+from audit import actions
 from audit.services import record
+from audit.targets import target_of
 from experiments.errors import already_exists, denied, invalid, not_found
 from notifications import events as catalogue
 from notifications.models import Channel, Delivery, Webhook, WebhookStatus
@@ -119,8 +121,8 @@ def _summary(hook: Webhook) -> dict:
     }
 
 
-def _audit(action: str, hook: Webhook, changes: dict):
-    record(action, workspace=hook.workspace, target_type="webhook", target_id=hook.webhook_id, target_name=hook.name, changes=changes)
+def _audit(action: str, actor, hook: Webhook, changes: dict):
+    record(action, actor=actor, **target_of(hook), changes=changes)
 
 
 def webhook_create(*, actor, workspace, name, url, events, description=None, secret=None, status=None) -> Webhook:
@@ -139,7 +141,7 @@ def webhook_create(*, actor, workspace, name, url, events, description=None, sec
                 workspace=workspace, created_by=actor if getattr(actor, "pk", None) else None,
                 creation_timestamp=stamp, last_updated_timestamp=stamp, **fields,
             )
-            _audit("webhook.created", hook, {"after": _summary(hook)})
+            _audit(actions.WEBHOOK_CREATED, actor, hook, {"after": _summary(hook)})
     except IntegrityError:
         raise already_exists(f"Webhook with name '{fields['name']}' already exists.") from None
     return hook
@@ -169,7 +171,7 @@ def webhook_update(*, actor, webhook: Webhook, name=None, description=None, url=
             webhook.save(update_fields=[*changes, "last_updated_timestamp"])
             after = _summary(webhook)
             diff = {k for k in after if after[k] != before[k]} | ({"signed"} if "secret" in changes else set())
-            _audit("webhook.updated", webhook, {"before": {k: before[k] for k in diff}, "after": {k: after[k] for k in diff}})
+            _audit(actions.WEBHOOK_UPDATED, actor, webhook, {"before": {k: before[k] for k in diff}, "after": {k: after[k] for k in diff}})
     except IntegrityError:
         raise already_exists(f"Webhook with name '{changes.get('name')}' already exists.") from None
     return webhook
@@ -181,7 +183,7 @@ def webhook_delete(*, actor, webhook: Webhook) -> None:
     stamp = now_ms()
     Webhook.objects.filter(pk=webhook.pk).update(deleted_timestamp=stamp, last_updated_timestamp=stamp)
     webhook.deleted_timestamp = stamp
-    _audit("webhook.deleted", webhook, {"before": _summary(webhook)})
+    _audit(actions.WEBHOOK_DELETED, actor, webhook, {"before": _summary(webhook)})
 
 
 def webhook_test(*, actor, webhook: Webhook, event_type: str | None = None):
@@ -201,6 +203,6 @@ def webhook_test(*, actor, webhook: Webhook, event_type: str | None = None):
             channel=Channel.WEBHOOK, workspace_id=webhook.workspace_id, webhook=webhook, event_type=event_type,
             body=body, is_test=True, next_attempt_at=timezone.now(),
         )
-        _audit("webhook.tested", webhook, {"event": event_type})
+        _audit(actions.WEBHOOK_TESTED, actor, webhook, {"event": event_type})
     deliver(delivery.pk)
     return delivery.attempt_log.order_by("-number").first()

@@ -17,6 +17,7 @@ def test_bootstrap_records_the_admin_the_workspace_the_membership_and_the_token(
     assert (created.actor_kind, created.actor_name, created.target_name) == (ActorKind.SYSTEM, "warden", "root")
     assert created.changes == {"after": {"username": "root", "is_superuser": True}}
     assert events[actions.MEMBERSHIP_ADDED].changes == {"after": {"role": "admin"}}
+    assert {(event.actor_kind, event.actor_name) for event in events.values()} == {(ActorKind.SYSTEM, "warden")}
     secret = out.getvalue().strip().rsplit("_", 1)[-1]
     assert all(secret not in str(event.changes) for event in events.values())
     call_command("bootstrap", admin="root", workspace="lab", stdout=StringIO(), stderr=StringIO())

@@ -1,5 +1,6 @@
 """Sign-in through a real OpenID provider (devidp on loopback) into a live Warden."""
 
+import json
 from urllib.parse import urljoin, urlparse
 
 import pytest
@@ -51,6 +52,27 @@ def _teams(user):
     return sorted(user.groups.filter(team__isnull=False).values_list("team__name", flat=True))
 
 
+def _text(changes: dict) -> str:
+    return json.dumps(changes, sort_keys=True)
+
+
+def _sync_events(since: int) -> set:
+    """The membership and team events of the sync since event ``since``: each is the system's,
+    caused by the sync of alice's sign-in, and recorded once."""
+    events = list(AuditEvent.objects.filter(pk__gt=since, action__regex=r"^(membership|team)\.").order_by("id"))
+    assert {(e.actor_kind, e.actor_name, e.changes["cause"]["by"], e.changes["cause"]["user"]) for e in events} <= {
+        ("system", "warden", "idp_group_sync", "alice")
+    }
+    assert all(e.request_id for e in events)  # in the sign-in's request
+    seen = [(e.action, e.target_name, _text({k: v for k, v in e.changes.items() if k != "cause"})) for e in events]
+    assert len(seen) == len(set(seen))
+    return set(seen)
+
+
+def _last_event() -> int:
+    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
 def test_group_rules_apply_on_first_and_later_logins(sso, idp, browser_session, acme):
     from accounts import services
     from accounts.models import Membership, Role
@@ -62,6 +84,7 @@ def test_group_rules_apply_on_first_and_later_logins(sso, idp, browser_session, 
     mappings.group_mapping_create(actor=None, workspace=acme, group="ml-platform", role=Role.MAINTAINER, team=platform)
     mappings.group_mapping_create(actor=None, workspace=acme, group="auditors", role=Role.VIEWER)
 
+    mark = _last_event()
     response = sign_in(browser_session, sso, "alice", "alice-pass")
     assert 'id="workspaces"' in response.text and "maintainer" in response.text
     alice = User.objects.get(username="alice")
@@ -69,25 +92,37 @@ def test_group_rules_apply_on_first_and_later_logins(sso, idp, browser_session, 
     assert membership.role == Role.MAINTAINER and hasattr(membership, "synced")
     assert _teams(alice) == ["Platform", "Science"]
     assert alice.default_workspace_id == acme.pk
+    assert _sync_events(mark) == {
+        ("membership.added", "alice", _text({"after": {"role": "maintainer"}})),
+        ("team.member_added", "Platform", _text({"after": {"member": "alice"}})),
+        ("team.member_added", "Science", _text({"after": {"member": "alice"}})),
+    }
+    first = AuditEvent.objects.get(action="membership.added", target_name="alice")
+    assert first.workspace_id == acme.pk and first.changes["cause"]["groups"] == ["data-science", "ml-platform"]
 
     idp.user("alice", "--groups", "data-science,unmapped")  # left ml-platform at the provider
     browser_session.cookies.clear()
+    mark = _last_event()
     sign_in(browser_session, sso, "alice", "alice-pass")
     assert Membership.objects.get(user=alice, workspace=acme).role == Role.MEMBER
     assert _teams(alice) == ["Science"]
+    assert _sync_events(mark) == {
+        ("membership.role_changed", "alice", _text({"before": {"role": "maintainer"}, "after": {"role": "member"}})),
+        ("team.member_removed", "Platform", _text({"before": {"member": "alice"}})),
+    }
 
     idp.user("alice", "--groups", "")  # no mapped group left: the synced membership ends
     browser_session.cookies.clear()
+    mark = _last_event()
     sign_in(browser_session, sso, "alice", "alice-pass")
     assert not Membership.objects.filter(user=alice, workspace=acme).exists() and _teams(alice) == []
+    # Leaving the workspace takes its teams with it: one event, not a second for Science.
+    assert _sync_events(mark) == {("membership.removed", "alice", _text({"before": {"role": "member"}}))}
 
-    events = AuditEvent.objects.filter(action="idp.groups_synced").order_by("id")
-    assert [e.changes["after"] for e in events] == [
-        {"role": "maintainer", "teams": ["Platform", "Science"]},
-        {"role": "member", "teams": ["Science"]},
-        {"role": None, "teams": []},
-    ]
-    assert {e.workspace_id for e in events} == {acme.pk}
+    browser_session.cookies.clear()
+    mark = _last_event()
+    sign_in(browser_session, sso, "alice", "alice-pass")  # nothing changed at the provider: nothing recorded
+    assert _sync_events(mark) == set()
 
 
 def test_an_admin_made_membership_is_raised_by_rules_but_never_lowered(sso, idp, browser_session, acme):

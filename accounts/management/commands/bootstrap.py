@@ -1,7 +1,8 @@
 """First start: the admin, the workspace and the membership if missing, and a fresh token.
 
 Idempotent and migration-free, so scripts can run it on every start; only the token goes to
-stdout.
+stdout. Its changes are audited as the system's: an operator ran the command, the admin it makes
+did nothing yet.
 """
 
 from django.core.management.base import BaseCommand, CommandError
@@ -37,12 +38,12 @@ class Command(BaseCommand):
             self.stderr.write(f"created admin {admin!r}")
         ws = Workspace.objects.filter(slug=workspace).first()
         if ws is None:
-            ws = services.workspace_create(actor=user, slug=workspace, name=workspace)
+            ws = services.workspace_create(actor=None, slug=workspace, name=workspace)
             self.stderr.write(f"created workspace {workspace!r}")
-        services.membership_set(actor=user, workspace=ws, user=user, role=Role.ADMIN)
+        services.membership_set(actor=None, workspace=ws, user=user, role=Role.ADMIN)
         if user.default_workspace_id is None:
             user.default_workspace = ws
             user.save(update_fields=["default_workspace"])
         if print_token:
-            _, plaintext = services.token_create(actor=user, user=user, name="bootstrap", workspace=None)
+            _, plaintext = services.token_create(actor=None, user=user, name="bootstrap", workspace=None)
             self.stdout.write(plaintext)
