@@ -7,24 +7,51 @@ the event asserted) or an entry in ``EXEMPT`` saying why it writes no event.
 
 import inspect
 import io
+import os
+import time
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.test import override_settings
+from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Role
 from accounts.permissions import Level
-from audit import actions, context
-from audit.models import ActorKind
+from accounts.sso import groups as sso_groups
+from accounts.sso import mappings as sso_mappings
+from accounts.sso import provisioning as sso_provisioning
+from audit import actions, context, exports
+from audit import governance as audit_governance
+from audit import retention as audit_retention
+from audit.access import AuditScope
+from audit.models import ActorKind, AuditEvent
+from audit.sealing import seal_chain
+from experiments import purge as tracking_purge
+from experiments import retention as tracking_retention
 from experiments import services as tracking
+from experiments import sweeps as tracking_sweeps
 from experiments.artifacts import services as artifact_services
-from experiments.models import LoggedModel, RunStatus
+from experiments.artifacts.storage import STAGING_DIR, save_stream
+from experiments.models import Experiment, LoggedModel, Run, RunStatus
+from notifications.webhooks import services as webhook_services
 from registry import promotion
 from registry import services as registry_services
 from registry.models import ModelVersion, RegisteredModel, Stage, TransitionRequest
 from tests.audit.conftest import principal_context
 
-SERVICE_MODULES = (account_services, tracking, artifact_services, registry_services, promotion)
+SERVICE_MODULES = (
+    account_services, tracking, artifact_services, registry_services, promotion,
+    tracking_retention, tracking_purge, tracking_sweeps,
+    audit_governance, audit_retention, exports,
+    sso_mappings, sso_provisioning, sso_groups,
+    webhook_services,
+)
+_READ = "a read; writes nothing"
+_CHECK = "a check or a parser of input; writes nothing"
 
 _TRACKING_DATA = "tracking data, not lifecycle (DESIGN §6): the run's creation and ending are audited"
 EXEMPT = {
@@ -49,6 +76,42 @@ EXEMPT = {
     "experiments.services.logged_model_delete_tag": _TRACKING_DATA,
     "experiments.services.logged_model_log_params": _TRACKING_DATA,
     "experiments.artifacts.services.artifact_save": "uploads are logging, one per file; deletes are audited",
+    # retention and the purge
+    "experiments.retention.retention_days": _READ,
+    "experiments.retention.cutoff_ms": "arithmetic on the retention; writes nothing",
+    "experiments.retention.purge_due_ms": "arithmetic on the retention; writes nothing",
+    "experiments.retention.refuse_if_purging": "a check under the caller's lock (the restores); writes nothing",
+    "experiments.purge.contained": "a check of a storage key; writes nothing",
+    "experiments.purge.due": _READ,
+    "experiments.purge.run_folder": "derives a storage key; writes nothing",
+    "experiments.purge.logged_model_folder": "derives a storage key; writes nothing",
+    "experiments.sweeps.find_orphans": "lists storage folders; its caller orphan_sweep removes and records them",
+    # the audit log's own governance and exports
+    "audit.governance.auditors_of": _READ,
+    "audit.governance.retention_of": _READ,
+    "audit.governance.export_request": "queues the job; the export is recorded (audit.exported) by audit.exports.write_job when it runs",
+    "audit.exports.csv_chunks": "formats rows; its callers start_stream and write_job record the export",
+    "audit.exports.jsonl_chunks": "formats rows; its callers start_stream and write_job record the export",
+    "audit.exports.rows_of": _READ,
+    "audit.exports.formula_safe": "escapes a CSV cell; writes nothing",
+    "audit.exports.export_dir": "the folder of export files; writes no governed state",
+    "audit.exports.job_path": "a file name; writes nothing",
+    "audit.exports.job_queryset": _READ,
+    "audit.exports.requester_scope": _READ,
+    "audit.exports.may_download": _READ,
+    "audit.exports.file_response": "serves a finished file; the export was recorded when the file was written (write_job)",
+    # single sign-on
+    "accounts.sso.provisioning.email_of": "reads the provider's claims; writes nothing",
+    "accounts.sso.groups.names_in": "reads the provider's claims; writes nothing",
+    # webhooks
+    "notifications.webhooks.services.now_ms": "a clock",
+    "notifications.webhooks.services.require_admin": _CHECK,
+    "notifications.webhooks.services.access_webhook": "fetches and authorises (a 403 is recorded by audit.denials); writes nothing",
+    "notifications.webhooks.services.checked_url": _CHECK,
+    "notifications.webhooks.services.parse_event": _CHECK,
+    "notifications.webhooks.services.validate_events": _CHECK,
+    "notifications.webhooks.services.validate_name": _CHECK,
+    "notifications.webhooks.services.validate_status": _CHECK,
 }
 
 
@@ -59,13 +122,15 @@ class Expect:
     actor: tuple = ("token", "ada")  # (kind, name)
     outcome: str = "success"
     changes: dict = field(default_factory=dict)  # a subset of the event's changes
+    in_workspace: bool = True  # False: the event belongs to no workspace (sign-ins, staging files)
 
 
 CASES = {}
 
 
 def case(qualified_name, *, principal="ada-token"):
-    """``principal``: whose request the change is made in ("ada-token", "bot-token" or "none": a job)."""
+    """``principal``: whose request the change is made in ("ada-token", "bot-token", "sign-in": a
+    request not signed in yet, or "none": a job)."""
 
     def register(function):
         CASES[qualified_name] = (function, principal)
@@ -637,6 +702,285 @@ def _(w):
     )
 
 
+# ---------------------------------------------------------------- retention, protection and the purge
+
+
+@case("experiments.retention.retention_set")
+def _(w):
+    tracking_retention.retention_set(actor=w.ada, workspace=w.workspace, days=7)
+    tracking_retention.retention_set(actor=w.ada, workspace=w.workspace, days=7)  # unchanged: no second event
+    return Expect(
+        actions.WORKSPACE_DELETION_RETENTION_CHANGED, ("workspace", w.workspace.pk, "acme"),
+        changes={"before": {"retention_days": None}, "after": {"retention_days": 7}},
+    )
+
+
+@case("experiments.retention.experiment_protection_set")
+def _(w):
+    experiment = w.experiment()
+    tracking_retention.experiment_protection_set(actor=w.ada, experiment=experiment, protected=True)
+    return Expect(
+        actions.EXPERIMENT_PROTECTION_CHANGED, ("experiment", experiment.wire_id, "exp"),
+        changes={"before": {"protected": False}, "after": {"protected": True}},
+    )
+
+
+def _deleted_long_ago(w, model, obj, delete):
+    delete(actor=w.ada, **{"run" if model is Run else "experiment": obj})
+    model.objects.filter(pk=obj.pk).update(deleted_time=1)  # 1970: past any retention
+
+
+@case("experiments.purge.purge", principal="none")
+def _(w):
+    run = w.run()
+    _deleted_long_ago(w, Run, run, tracking.run_delete)
+    report = tracking_purge.purge(workspace=w.workspace)
+    assert report.purged["run"] == [run.run_uuid] and not Run.objects.filter(pk=run.pk).exists()
+    return Expect(actions.RUN_PURGED, ("run", "", "1 runs"), actor=("system", "warden"), changes={"ids": [run.run_uuid]})
+
+
+@case("experiments.purge.purge_workspace", principal="none")
+def _(w):
+    experiment = w.experiment()
+    w.run(experiment)
+    _deleted_long_ago(w, Experiment, experiment, tracking.experiment_delete)
+    tracking_purge.purge_workspace(w.workspace, report=tracking_purge.Report())
+    [event] = w.events(actions.EXPERIMENT_PURGED)
+    assert event.changes["removed"]["run"] == 1 and event.changes["removed"]["experiment"] == 1
+    return Expect(
+        actions.EXPERIMENT_PURGED, ("experiment", experiment.wire_id, "exp"), actor=("system", "warden"), changes={"deleted_time": 1}
+    )
+
+
+def _aged(path: Path, seconds: float):
+    stamp = time.time() - seconds
+    for folder, _, files in os.walk(path, topdown=False):
+        for name in files:
+            os.utime(os.path.join(folder, name), (stamp, stamp))
+        os.utime(folder, (stamp, stamp))
+    if path.is_file():
+        os.utime(path, (stamp, stamp))
+
+
+@case("experiments.sweeps.orphan_sweep", principal="none")
+def _(w):
+    key = f"{w.workspace.pk}/999999"  # an experiment folder whose row does not exist
+    save_stream(f"{key}/artifacts/left.bin", io.BytesIO(b"left behind"))
+    _aged(Path(settings.ARTIFACT_ROOT) / key, 2 * 24 * 3600)
+    report = tracking_purge.Report()
+    tracking_sweeps.orphan_sweep(report, workspace=w.workspace)
+    assert report.orphans == [key] and not (Path(settings.ARTIFACT_ROOT) / key).exists()
+    return Expect(
+        actions.ARTIFACTS_ORPHANS_PURGED, ("artifact_prefix", w.workspace.pk, "1 orphaned folders"), actor=("system", "warden"),
+        changes={"prefixes": [key]},
+    )
+
+
+@case("experiments.sweeps.abandoned_upload_sweep", principal="none")
+def _(w):
+    staging = Path(settings.ARTIFACT_ROOT) / STAGING_DIR
+    staging.mkdir(exist_ok=True)
+    (staging / "upload-old").write_bytes(b"partial")
+    _aged(staging / "upload-old", 2 * 3600)
+    with override_settings(WARDEN_UPLOAD_ABANDON_SECONDS=3600):
+        tracking_sweeps.abandoned_upload_sweep(tracking_purge.Report())
+    assert not (staging / "upload-old").exists()
+    return Expect(
+        actions.ARTIFACTS_ABANDONED_UPLOADS_PURGED, ("artifact_staging", "", "1 staging files"), actor=("system", "warden"),
+        changes={"files": ["upload-old"], "older_than_seconds": 3600}, in_workspace=False,
+    )
+
+
+# ---------------------------------------------------------------- the audit log's governance, retention and exports
+
+
+@case("audit.governance.auditor_grant")
+def _(w):
+    _, created = audit_governance.auditor_grant(actor=w.ada, user=w.bob, workspace=w.workspace)
+    assert created and not audit_governance.auditor_grant(actor=w.ada, user=w.bob, workspace=w.workspace)[1]  # again: no event
+    return Expect(actions.AUDITOR_GRANTED, ("user", w.bob.pk, "bob"), changes={"after": {"user": "bob", "workspace": "acme"}})
+
+
+@case("audit.governance.auditor_revoke")
+def _(w):
+    audit_governance.auditor_grant(actor=w.ada, user=w.bob, workspace=w.workspace)
+    audit_governance.auditor_revoke(actor=w.ada, user=w.bob, workspace=w.workspace)
+    return Expect(actions.AUDITOR_REVOKED, ("user", w.bob.pk, "bob"), changes={"before": {"user": "bob", "workspace": "acme"}})
+
+
+@case("audit.governance.retention_set")
+def _(w):
+    audit_governance.retention_set(actor=w.ada, workspace=w.workspace, keep_days=30)
+    return Expect(
+        actions.AUDIT_RETENTION_CHANGED, ("workspace", w.workspace.pk, "acme"),
+        changes={"before": {"keep_days": None}, "after": {"keep_days": 30}},
+    )
+
+
+def _sealed_then_later(w):
+    """Seal what the world recorded; the purge then runs ten days later."""
+    seal_chain(w.workspace.pk)
+    return timezone.now() + timedelta(days=10)
+
+
+@case("audit.retention.purge_chain", principal="none")
+def _(w):
+    later = _sealed_then_later(w)
+    summary = audit_retention.purge_chain(w.workspace.pk, 1, now=later)
+    assert summary["count"] > 0 and not AuditEvent.objects.filter(workspace=w.workspace, seq__isnull=False).exists()
+    return Expect(
+        actions.AUDIT_PURGED, ("audit_log", "acme", ""), actor=("system", "warden"),
+        changes={"count": summary["count"], "last_seq": summary["last_seq"], "anchor_hash": summary["anchor_hash"]},
+    )
+
+
+@case("audit.retention.purge_expired", principal="none")
+def _(w):
+    audit_governance.retention_set(actor=w.ada, workspace=w.workspace, keep_days=1)
+    later = _sealed_then_later(w)
+    [summary] = audit_retention.purge_expired(now=later)
+    return Expect(
+        actions.AUDIT_PURGED, ("audit_log", "acme", ""), actor=("system", "warden"), changes={"keep_days": 1, "count": summary["count"]}
+    )
+
+
+@case("audit.exports.start_stream")
+def _(w):
+    rows = AuditEvent.objects.filter(workspace=w.workspace)
+    expected = rows.count()
+    chunks = exports.start_stream(rows, actor=w.ada, fmt="jsonl", filters={"workspace": "acme"}, workspace=w.workspace)
+    assert b"".join(chunks).count(b"\n") == expected  # the export's own event is not in it
+    return Expect(
+        actions.AUDIT_EXPORTED, ("audit_log", "acme", ""),
+        changes={"format": "jsonl", "delivery": "stream", "rows": expected, "filters": {"workspace": "acme"}},
+    )
+
+
+@case("audit.exports.write_job", principal="none")
+def _(w):
+    audit_governance.auditor_grant(actor=w.ada, user=w.max, workspace=w.workspace)
+    job = audit_governance.export_request(actor=w.max, scope=AuditScope(frozenset({w.workspace.pk})), fmt="csv", filters={})
+    with override_settings(WARDEN_AUDIT_EXPORT_DIR=str(Path(settings.ARTIFACT_ROOT).parent / "exports")):
+        done = exports.write_job(job.pk)
+    assert done.status == "done" and done.row_count > 0
+    return Expect(
+        actions.AUDIT_EXPORTED, ("audit_log", "acme", ""), actor=("user", "max"),
+        changes={"format": "csv", "delivery": "job", "export_id": job.pk, "sha256": done.sha256, "rows": done.row_count},
+    )
+
+
+# ---------------------------------------------------------------- single sign-on
+
+
+@case("accounts.sso.mappings.group_mapping_create")
+def _(w):
+    rule = sso_mappings.group_mapping_create(actor=w.ada, workspace=w.workspace, group="data-science", role=Role.MEMBER)
+    return Expect(
+        actions.GROUP_MAPPING_CREATED, ("group_mapping", rule.pk, "data-science"),
+        changes={"after": {"group": "data-science", "role": "member", "team": None}},
+    )
+
+
+@case("accounts.sso.mappings.group_mapping_update")
+def _(w):
+    team = account_services.team_create(actor=w.ada, workspace=w.workspace, name="ml")
+    rule = sso_mappings.group_mapping_create(actor=w.ada, workspace=w.workspace, group="data-science", role=Role.MEMBER)
+    sso_mappings.group_mapping_update(actor=w.ada, rule=rule, group="data-science", role=Role.VIEWER, team=team)
+    return Expect(
+        actions.GROUP_MAPPING_UPDATED, ("group_mapping", rule.pk, "data-science"),
+        changes={"before": {"group": "data-science", "role": "member", "team": None}, "after": {"group": "data-science", "role": "viewer", "team": "ml"}},
+    )
+
+
+@case("accounts.sso.mappings.group_mapping_delete")
+def _(w):
+    rule = sso_mappings.group_mapping_create(actor=w.ada, workspace=w.workspace, group="data-science", role=Role.MEMBER)
+    pk = rule.pk
+    sso_mappings.group_mapping_delete(actor=w.ada, rule=rule)
+    return Expect(
+        actions.GROUP_MAPPING_DELETED, ("group_mapping", pk, "data-science"),
+        changes={"before": {"group": "data-science", "role": "member", "team": None}},
+    )
+
+
+@case("accounts.sso.provisioning.sign_in", principal="sign-in")
+def _(w):
+    claims = {"sub": "s-1", "preferred_username": "zoe", "email": "zoe@example.org", "email_verified": True}
+    with override_settings(WARDEN_OIDC_PROVISIONING="create"):
+        user = sso_provisioning.sign_in(issuer="https://idp.example.org", claims=claims)
+        assert sso_provisioning.sign_in(issuer="https://idp.example.org", claims=claims) == user  # known now: no second event
+    return Expect(
+        actions.USER_PROVISIONED, ("user", user.pk, "zoe"), actor=("user", "zoe"),
+        changes={"after": {"username": "zoe", "issuer": "https://idp.example.org", "subject": "s-1"}}, in_workspace=False,
+    )
+
+
+@case("accounts.sso.groups.sync", principal="sign-in")
+def _(w):
+    sso_mappings.group_mapping_create(actor=w.ada, workspace=w.workspace, group="data-science", role=Role.MEMBER)
+    w.mark()
+    sso_groups.sync(user=w.bob, names={"data-science", "unmapped"})
+    sso_groups.sync(user=w.bob, names={"data-science"})  # nothing to change: nothing recorded
+    assert [event.action for event in w.events()] == [actions.MEMBERSHIP_ADDED]  # once, by the membership service
+    return Expect(
+        actions.MEMBERSHIP_ADDED, ("user", w.bob.pk, "bob"), actor=("system", "warden"),
+        changes={"after": {"role": "member"}, "cause": {"by": "idp_group_sync", "user": "bob", "groups": ["data-science"]}},
+    )
+
+
+# ---------------------------------------------------------------- webhooks (MLflow's webhook API, workspace admins)
+
+_HOOK_URL = "http://127.0.0.1:9/hook"  # the discard port: nothing listens, a test delivery fails fast
+_HOOK_EVENTS = [{"entity": "MODEL_VERSION", "action": "CREATED"}]
+
+
+def _hook(w, **fields):
+    with override_settings(WARDEN_WEBHOOK_ALLOWED_HOSTS=["127.0.0.1"]):
+        return webhook_services.webhook_create(
+            actor=w.ada, workspace=w.workspace, name="ci", url=_HOOK_URL, events=_HOOK_EVENTS, secret="s3cret-value", **fields
+        )
+
+
+def _hook_summary(hook, **changed):
+    return {
+        "name": "ci", "url_origin": "http://127.0.0.1:9", "events": ["model_version.created"], "status": "ACTIVE",
+        "description": "", "signed": True, **changed,
+    }
+
+
+@case("notifications.webhooks.services.webhook_create")
+def _(w):
+    hook = _hook(w)
+    [event] = w.events(actions.WEBHOOK_CREATED)
+    assert "s3cret-value" not in str(event.changes) and "/hook" not in str(event.changes)
+    return Expect(actions.WEBHOOK_CREATED, ("webhook", hook.webhook_id, "ci"), changes={"after": _hook_summary(hook)})
+
+
+@case("notifications.webhooks.services.webhook_update")
+def _(w):
+    hook = _hook(w)
+    webhook_services.webhook_update(actor=w.ada, webhook=hook, status="DISABLED", secret="")
+    return Expect(
+        actions.WEBHOOK_UPDATED, ("webhook", hook.webhook_id, "ci"),
+        changes={"before": {"status": "ACTIVE", "signed": True}, "after": {"status": "DISABLED", "signed": False}},
+    )
+
+
+@case("notifications.webhooks.services.webhook_delete")
+def _(w):
+    hook = _hook(w)
+    webhook_services.webhook_delete(actor=w.ada, webhook=hook)
+    return Expect(actions.WEBHOOK_DELETED, ("webhook", hook.webhook_id, "ci"), changes={"before": _hook_summary(hook)})
+
+
+@case("notifications.webhooks.services.webhook_test")
+def _(w):
+    hook = _hook(w)
+    with override_settings(WARDEN_WEBHOOK_ALLOWED_HOSTS=["127.0.0.1"], WARDEN_WEBHOOK_TIMEOUT=2.0):
+        webhook_services.webhook_test(actor=w.ada, webhook=hook)
+    return Expect(actions.WEBHOOK_TESTED, ("webhook", hook.webhook_id, "ci"), changes={"event": "model_version.created"})
+
+
 # ---------------------------------------------------------------- the test, after every case is registered
 
 
@@ -646,6 +990,7 @@ def test_the_service_writes_its_event(world, qualified_name):
     principals = {
         "ada-token": principal_context(world.ada, world.ada_token),
         "bot-token": principal_context(world.bot, world.bot_token),
+        "sign-in": context.AuditContext(source_ip="192.0.2.10", user_agent="pytest", request_id="req-sign-in"),
         "none": context.AuditContext(),
     }
     world.mark()
@@ -669,5 +1014,7 @@ def test_the_service_writes_its_event(world, qualified_name):
         assert str(event.workspace_id) == target[1]
     elif expect.target[0] == "api_token":  # a token bound to no workspace is in the chain of none
         assert event.workspace_id in (world.workspace.pk, None)
+    elif not expect.in_workspace:
+        assert event.workspace_id is None and event.workspace_slug == ""
     else:
         assert event.workspace_id == world.workspace.pk and event.workspace_slug == "acme"
