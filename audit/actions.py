@@ -20,7 +20,11 @@ What is recorded, and what is not:
   objects answer alike and their event would name what the caller may not learn exists;
 - refused credentials: ``auth.token_rejected`` (``accounts.authentication``), one bounded row
   per refused request; requests without credentials are not recorded;
-- writes made in the Django admin, which bypass the services (``audit.admin_changes``).
+- writes made in the Django admin, which bypass the services (``audit.admin_changes``);
+- changes Warden makes of its own accord name the system (kind ``system``) as actor: the purge
+  and its sweeps, the audit retention purge, ``manage.py bootstrap``, and the IdP group sync at
+  a sign-in, whose membership and team events say so in ``changes.cause``
+  (``audit.context.as_warden``). Each change is recorded once, by the service that makes it.
 """
 
 # ---------------------------------------------------------------- workspaces and people
@@ -121,11 +125,14 @@ MODEL_VERSION_PURGED = "model_version.purged"
 ARTIFACTS_ORPHANS_PURGED = "artifacts.orphans_purged"
 ARTIFACTS_ABANDONED_UPLOADS_PURGED = "artifacts.abandoned_uploads_purged"
 
-# ---------------------------------------------------------------- webhooks (secrets never recorded: only whether one is set)
+# ---------------------------------------------------------------- notifications (webhook secrets never recorded: only whether one is set)
 WEBHOOK_CREATED = "webhook.created"
 WEBHOOK_UPDATED = "webhook.updated"
 WEBHOOK_DELETED = "webhook.deleted"
 WEBHOOK_TESTED = "webhook.tested"
+# A user starting or ending e-mail about an experiment or registered model (the target).
+WATCH_CREATED = "watch.created"
+WATCH_REMOVED = "watch.removed"
 
 # ---------------------------------------------------------------- the audit log itself
 AUDIT_RETENTION_CHANGED = "audit.retention_changed"

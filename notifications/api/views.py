@@ -14,6 +14,7 @@ from accounts.api.views import WorkspaceView
 from accounts.models import Role
 from accounts.permissions import Level
 from experiments.access import access_experiment
+from notifications import watches
 from notifications.api.serializers import DeliverySerializer, WatchSerializer
 from notifications.models import Delivery, Watch, WatchTarget
 from notifications.webhooks.services import access_webhook
@@ -62,16 +63,11 @@ class WatchDetailView(WorkspaceView):
 
     @extend_schema(request=None, responses={201: WatchSerializer, 200: WatchSerializer})
     def put(self, request, slug, key):
-        obj = self.target(key)
-        watch, created = Watch.objects.get_or_create(
-            user=request.user, target_type=self.kind, target_id=obj.pk, defaults={"workspace": self.ctx.workspace}
-        )
+        watch, created = watches.watch_set(actor=request.user, workspace=self.ctx.workspace, kind=self.kind, obj=self.target(key))
         return Response(WatchSerializer(watch).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(responses={204: None})
     def delete(self, request, slug, key):
-        obj = self.target(key)
-        deleted, _ = Watch.objects.filter(user=request.user, target_type=self.kind, target_id=obj.pk).delete()
-        if not deleted:
+        if not watches.watch_remove(actor=request.user, kind=self.kind, obj=self.target(key)):
             raise NotFound("You do not watch this object.")
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -37,6 +37,8 @@ from experiments import sweeps as tracking_sweeps
 from experiments.artifacts import services as artifact_services
 from experiments.artifacts.storage import STAGING_DIR, save_stream
 from experiments.models import Experiment, LoggedModel, Run, RunStatus
+from notifications import watches
+from notifications.models import Watch
 from notifications.webhooks import services as webhook_services
 from registry import promotion
 from registry import services as registry_services
@@ -48,7 +50,7 @@ SERVICE_MODULES = (
     tracking_retention, tracking_purge, tracking_sweeps,
     audit_governance, audit_retention, exports,
     sso_mappings, sso_provisioning, sso_groups,
-    webhook_services,
+    webhook_services, watches,
 )
 _READ = "a read; writes nothing"
 _CHECK = "a check or a parser of input; writes nothing"
@@ -979,6 +981,23 @@ def _(w):
     with override_settings(WARDEN_WEBHOOK_ALLOWED_HOSTS=["127.0.0.1"], WARDEN_WEBHOOK_TIMEOUT=2.0):
         webhook_services.webhook_test(actor=w.ada, webhook=hook)
     return Expect(actions.WEBHOOK_TESTED, ("webhook", hook.webhook_id, "ci"), changes={"event": "model_version.created"})
+
+
+@case("notifications.watches.watch_set")
+def _(w):
+    model = w.registered_model()
+    assert watches.watch_set(actor=w.ada, workspace=w.workspace, kind="registered_model", obj=model)[1]
+    assert not watches.watch_set(actor=w.ada, workspace=w.workspace, kind="registered_model", obj=model)[1]  # again: no event
+    return Expect(actions.WATCH_CREATED, ("registered_model", model.pk, "clf"), changes={"after": {"watcher": "ada"}})
+
+
+@case("notifications.watches.watch_remove")
+def _(w):
+    experiment = w.experiment()
+    watches.watch_set(actor=w.ada, workspace=w.workspace, kind="experiment", obj=experiment)
+    assert watches.watch_remove(actor=w.ada, kind="experiment", obj=experiment)
+    assert not watches.watch_remove(actor=w.ada, kind="experiment", obj=experiment) and not Watch.objects.exists()
+    return Expect(actions.WATCH_REMOVED, ("experiment", experiment.wire_id, "exp"), changes={"before": {"watcher": "ada"}})
 
 
 # ---------------------------------------------------------------- the test, after every case is registered
