@@ -727,15 +727,15 @@ def _(w):
     )
 
 
-def _deleted_long_ago(w, model, obj, delete):
-    delete(actor=w.ada, **{"run" if model is Run else "experiment": obj})
+def _deleted_long_ago(model, obj):
     model.objects.filter(pk=obj.pk).update(deleted_time=1)  # 1970: past any retention
 
 
 @case("experiments.purge.purge", principal="none")
 def _(w):
     run = w.run()
-    _deleted_long_ago(w, Run, run, tracking.run_delete)
+    tracking.run_delete(actor=w.ada, run=run)
+    _deleted_long_ago(Run, run)
     report = tracking_purge.purge(workspace=w.workspace)
     assert report.purged["run"] == [run.run_uuid] and not Run.objects.filter(pk=run.pk).exists()
     return Expect(actions.RUN_PURGED, ("run", "", "1 runs"), actor=("system", "warden"), changes={"ids": [run.run_uuid]})
@@ -745,7 +745,8 @@ def _(w):
 def _(w):
     experiment = w.experiment()
     w.run(experiment)
-    _deleted_long_ago(w, Experiment, experiment, tracking.experiment_delete)
+    tracking.experiment_delete(actor=w.ada, experiment=experiment)
+    _deleted_long_ago(Experiment, experiment)
     tracking_purge.purge_workspace(w.workspace, report=tracking_purge.Report())
     [event] = w.events(actions.EXPERIMENT_PURGED)
     assert event.changes["removed"]["run"] == 1 and event.changes["removed"]["experiment"] == 1
