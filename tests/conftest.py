@@ -131,6 +131,22 @@ def member(make_user, workspace):
 
 
 @pytest.fixture
+def admin(make_user, workspace):
+    return make_user("ada", workspace, Role.ADMIN)
+
+
+@pytest.fixture
+def rest(client, make_token):
+    """rest(user, **token_options): Warden's own API (/api/v1/) with a fresh token of that user."""
+    from tests.governance.rest import Rest
+
+    def build(user, **token_options):
+        return Rest(client, make_token(user, **token_options))
+
+    return build
+
+
+@pytest.fixture
 def api(wire, member):
     """A member of workspace "acme" speaking the MLflow API with a write token."""
     return wire(member)

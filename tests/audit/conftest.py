@@ -18,7 +18,6 @@ from experiments.artifacts.services import artifact_save
 from registry import services as registry_services
 from registry.sources import resolve_source
 from tests.governance.conftest import context_for
-from tests.governance.rest import Rest
 
 
 @pytest.fixture(autouse=True)
@@ -101,21 +100,6 @@ def audit_inserts():
         return sum(1 for query in captured.captured_queries if query["sql"].startswith('INSERT INTO "audit_auditevent"'))
 
     return count
-
-
-@pytest.fixture
-def rest(client, make_token):
-    """rest(user, **token_options): Warden's own API with a fresh token of that user."""
-
-    def build(user, **token_options):
-        return Rest(client, make_token(user, **token_options))
-
-    return build
-
-
-@pytest.fixture
-def admin(make_user, workspace):
-    return make_user("ada", workspace, Role.ADMIN)
 
 
 @pytest.fixture

@@ -14,19 +14,6 @@ from tests.governance.rest import Rest
 
 
 @pytest.fixture
-def rest(client, make_token):
-    def build(user, **token_options):
-        return Rest(client, make_token(user, **token_options))
-
-    return build
-
-
-@pytest.fixture
-def admin(make_user, workspace):
-    return make_user("ada", workspace, Role.ADMIN)
-
-
-@pytest.fixture
 def member(make_user, workspace):
     return make_user("mia", workspace, Role.MEMBER)
 

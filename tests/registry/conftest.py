@@ -74,11 +74,6 @@ def viewer(make_user, workspace):
 
 
 @pytest.fixture
-def admin(make_user, workspace):
-    return make_user("ada", workspace, Role.ADMIN)
-
-
-@pytest.fixture
 def outsider(make_user, other_workspace):
     """A member of the other workspace ("globex") only."""
     return make_user("otto", other_workspace, Role.MEMBER)
