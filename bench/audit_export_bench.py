@@ -89,6 +89,11 @@ def prepare(rows: int) -> tuple[str, int]:
     AuditorGrant.objects.get_or_create(user=auditor, workspace=workspace)
     _, token = account_services.token_create(actor=None, user=auditor, name="bench", read_only=True)
     have = AuditEvent.objects.filter(workspace=workspace, action__startswith="bench.").count()
+    # The workspace's own events (its creation, the grant) come first in its chain: continue after them.
+    from audit.sealing import seal_chain
+
+    seal_chain(workspace.pk)
+    offset = AuditEvent.objects.filter(workspace=workspace).exclude(action__startswith="bench.").count()
     started = time.monotonic()
     with connection.cursor() as cursor:
         while have < rows:
@@ -104,11 +109,11 @@ def prepare(rows: int) -> tuple[str, int]:
                     'run', g::text, 'run-' || g,
                     jsonb_build_object('before', jsonb_build_object('status', 'RUNNING'),
                                        'after', jsonb_build_object('status', 'FINISHED', 'note', '=HYPERLINK("x")')),
-                    CASE WHEN g %% 50 = 0 THEN 'denied' ELSE 'success' END, '', g,
+                    CASE WHEN g %% 50 = 0 THEN 'denied' ELSE 'success' END, '', g + %(offset)s,
                     encode(sha256((g - 1)::text::bytea), 'hex'), encode(sha256(g::text::bytea), 'hex')
                 FROM generate_series(%(first)s, %(last)s) AS g
                 """,
-                {"ws": workspace.pk, "uid": auditor.pk, "first": have + 1, "last": have + count},
+                {"ws": workspace.pk, "uid": auditor.pk, "first": have + 1, "last": have + count, "offset": offset},
             )
             have += count
             print(f"  filled {have:,} events ({time.monotonic() - started:.1f} s)", flush=True)
