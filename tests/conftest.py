@@ -10,6 +10,7 @@ from django.dispatch import receiver
 
 from accounts import services as account_services
 from accounts.models import Role, User
+from tests.browser import browser_type_launch_args, screenshot  # noqa: F401 (fixtures for every page test)
 
 @receiver(connection_created)
 def _allow_test_flushes_of_the_audit_log(sender, connection, **kwargs):
