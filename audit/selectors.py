@@ -73,3 +73,15 @@ def chain_reports(scope: AuditScope, workspace=None) -> list[dict]:
         keys = sorted(scope.workspace_ids)
     slugs = dict(Workspace.objects.filter(pk__in=keys).values_list("pk", "slug"))
     return [{**verify_chain(key).as_dict(), "workspace": slugs.get(key, "")} for key in keys]
+
+
+def audited_slugs(principal) -> list[str] | None:
+    """Slugs of the workspaces ``principal`` audits, sorted; None for a global auditor."""
+    from accounts.models import Workspace
+
+    scope = scope_of(principal)
+    if scope.is_global:
+        return None
+    if scope.empty:
+        return []
+    return list(Workspace.objects.filter(pk__in=scope.workspace_ids).order_by("slug").values_list("slug", flat=True))

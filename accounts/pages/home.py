@@ -1,4 +1,5 @@
-"""Home: the user's workspaces with their role, and the experiments most recently changed."""
+"""Home: the user's workspaces with their role, the experiments most recently changed, and the
+way to the audit log for auditors (who need not be members of what they audit)."""
 
 from django.shortcuts import render
 
@@ -14,6 +15,7 @@ MAX_WORKSPACES = 50
 
 @signed_in_page
 def home(request):
+    from audit.selectors import audited_slugs
     from experiments.models import LifecycleStage
     from experiments.selectors import visible_experiments
 
@@ -27,4 +29,6 @@ def home(request):
         latest = visible_experiments(ctx).filter(lifecycle_stage=LifecycleStage.ACTIVE).order_by("-last_update_time")
         recent.extend({"experiment": e, "workspace": workspace} for e in latest[:RECENT_PER_WORKSPACE])
     recent.sort(key=lambda row: row["experiment"].last_update_time, reverse=True)
-    return render(request, "warden/home.html", {"workspaces": rows, "recent": recent[:10]})
+    audited = audited_slugs(me)
+    context = {"workspaces": rows, "recent": recent[:10], "audits": audited != [], "audited": audited}
+    return render(request, "warden/home.html", context)

@@ -86,7 +86,10 @@ def test_an_auditor_filters_reads_and_exports_a_range(
     api_rows = _csv_rows(api)
     assert len(api_rows) == 1 + len(history) == 4
 
-    sign_in(auditor)
+    sign_in(auditor, "/")  # not a member of anything: home shows the way to the log
+    expect(page.locator("#auditing")).to_contain_text("You audit acme.")
+    page.get_by_role("link", name="Open the audit log").click()
+    expect(page).to_have_url(f"{live_server.url}/audit/")
     page.fill("form.filters input[name=action]", RANGE["action"])
     page.fill("form.filters input[name=since]", RANGE["since"])
     page.fill("form.filters input[name=until]", RANGE["until"])
@@ -146,10 +149,11 @@ def test_an_auditor_filters_reads_and_exports_a_range(
 
 
 def test_a_member_gets_no_audit_data_from_the_pages(member, auditor, history, sign_in, page, live_server):
-    sign_in(member)
+    sign_in(member, "/")
     base = live_server.url
-    assert page.locator("body").inner_text().count("experiment.") == 0
-    assert page.goto(f"{base}/audit/").status == 403  # the sign-in landed here, refused
+    expect(page.locator("#workspaces")).to_contain_text("acme")
+    expect(page.locator("#auditing")).to_have_count(0)
+    assert page.goto(f"{base}/audit/").status == 403
     assert page.goto(f"{base}/audit/?workspace=acme&action=experiment.*").status == 403
     assert page.goto(f"{base}/audit/?workspace=globex").status == 404
     assert page.goto(f"{base}/audit/events/{history[0]}").status == 404

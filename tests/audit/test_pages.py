@@ -93,3 +93,9 @@ def test_export_as_job_from_the_page(browser, auditor, log, django_capture_on_co
     from audit.exports import job_path
 
     job_path(job).unlink()
+
+
+def test_home_shows_auditors_the_way_to_the_log(browser, auditor, member, root):
+    assert "You audit <code>acme</code>." in browser(auditor).get("/").content.decode()
+    assert "every workspace" in browser(root).get("/").content.decode()
+    assert 'id="auditing"' not in browser(member).get("/").content.decode()
