@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# browser.sh - make sure headless Chromium is there for the browser tests (tests/sso/test_browser.py).
+# browser.sh - make sure headless Chromium is there for the browser tests (pytest -m browser).
 #
 # Playwright drives the system's Chromium (Debian's package): `playwright install` downloads
 # browsers from outside the package registries, which these machines cannot reach. Idempotent:

@@ -1,4 +1,4 @@
-"""In a real browser (headless Chromium): an auditor signs in with a password, filters the log,
+"""In a real browser (headless Chromium, JavaScript off): an auditor signs in with a password, filters the log,
 reads one change, and exports the range as a download and as a background job; the files hold
 the same rows as the API's export of that filter. A member of the workspace gets no audit data.
 Screenshots go to test-output/audit/."""
@@ -78,10 +78,13 @@ def _fits(page, width: int) -> bool:
     return page.evaluate("document.documentElement.scrollWidth") <= width
 
 
+@pytest.mark.browser_context_args(java_script_enabled=False)  # the pages are plain HTML forms and links
 def test_an_auditor_filters_reads_and_exports_a_range(
     auditor, history, sign_in, page, screenshot, rest, live_server, settings, tmp_path
 ):
     settings.WARDEN_AUDIT_EXPORT_DIR = str(tmp_path / "exports")
+    page.set_content("<p id=js></p><script>document.getElementById('js').textContent = 'on'</script>")
+    expect(page.locator("#js")).to_have_text("")  # JavaScript is off for the whole test
     api = b"".join(rest(auditor).get("audit/events/export", format="csv", **RANGE).streaming_content)
     api_rows = _csv_rows(api)
     assert len(api_rows) == 1 + len(history) == 4
