@@ -1,7 +1,7 @@
-"""In a real browser (headless Chromium, JavaScript off): an auditor signs in with a password, filters the log,
-reads one change, and exports the range as a download and as a background job; the files hold
-the same rows as the API's export of that filter. A member of the workspace gets no audit data.
-Screenshots go to test-output/audit/."""
+"""In a real browser (headless Chromium, JavaScript off): an auditor signs in with a password,
+filters the log, reads one change, and exports the range as a download and as a background job;
+the files hold the same rows as the API's export of that filter. A member of the workspace gets
+no audit data. Screenshots go to test-output/audit/."""
 
 import csv
 import hashlib
