@@ -203,6 +203,10 @@ WARDEN_AUDIT_EXPORT_DIR = env.str("WARDEN_AUDIT_EXPORT_DIR", default=str(DATA_DI
 # Notifications (``notifications``): webhooks and e-mail, fed by the outbox.
 # Hosts (exact names or IP literals) webhooks may reach although they are not public, over http
 # too: for development and tests only. Everything else must be https to public addresses.
+# Encryption at rest of stored secrets (webhook signing secrets): Fernet keys. Empty: derived from
+# SECRET_KEY. Older keys still decrypt after a rotation (comma-separated, newest first).
+WARDEN_ENCRYPTION_KEY = env.str("WARDEN_ENCRYPTION_KEY", default="")
+WARDEN_ENCRYPTION_KEY_PREVIOUS = env.list("WARDEN_ENCRYPTION_KEY_PREVIOUS", default=[])
 WARDEN_WEBHOOK_ALLOWED_HOSTS = [h.lower() for h in env.list("WARDEN_WEBHOOK_ALLOWED_HOSTS", default=[])]
 WARDEN_WEBHOOK_TIMEOUT = env.float("WARDEN_WEBHOOK_TIMEOUT", default=10.0)  # seconds, connect and read each
 WARDEN_WEBHOOK_MAX_ATTEMPTS = env.int("WARDEN_WEBHOOK_MAX_ATTEMPTS", default=6)

@@ -11,6 +11,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from notifications import encryption
+
 
 class OutboxEvent(models.Model):
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
@@ -47,14 +49,16 @@ class WebhookStatus(models.TextChoices):
 
 
 class Webhook(models.Model):
-    """MLflow's webhook, in one workspace. The secret signs deliveries and is never shown."""
+    """MLflow's webhook, in one workspace. The secret signs deliveries, is never shown, and is
+    stored encrypted (``notifications.encryption``): set it with ``set_secret``, read it with
+    ``secret_plaintext`` only to sign."""
 
     webhook_id = models.CharField(max_length=36, unique=True, default=new_webhook_id)
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="webhooks")
     name = models.CharField(max_length=63)
     description = models.TextField(blank=True, default="")
     url = models.TextField()
-    secret = models.TextField(blank=True, default="")
+    secret_encrypted = models.TextField(blank=True, default="", help_text="Fernet token of the signing secret; empty: unsigned")
     events = models.JSONField(default=list, help_text='["model_version.created", ...]')
     status = models.CharField(max_length=16, choices=WebhookStatus.choices, default=WebhookStatus.ACTIVE)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -72,6 +76,18 @@ class Webhook(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def has_secret(self) -> bool:
+        return bool(self.secret_encrypted)
+
+    def set_secret(self, plaintext: str) -> None:
+        """An empty secret removes signing."""
+        self.secret_encrypted = encryption.encrypt(plaintext) if plaintext else ""
+
+    def secret_plaintext(self) -> str:
+        """Raises ``encryption.SecretUnreadable`` when no configured key decrypts it."""
+        return encryption.decrypt(self.secret_encrypted) if self.secret_encrypted else ""
 
 
 class WatchTarget(models.TextChoices):

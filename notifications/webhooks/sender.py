@@ -7,18 +7,22 @@ Headers: ``X-MLflow-Delivery-Id`` (the delivery's stable id, the same on every r
 The request goes through the SSRF guard, never follows a redirect (a 3xx fails the delivery),
 has connect and read timeouts, and does not read the response body: only its status is kept.
 429 and 5xx answers and network errors are retried (not sooner than a ``Retry-After`` in
-seconds asks, within the backoff's cap); other answers are final.
+seconds asks, within the backoff's cap); other answers are final. A stored secret that no
+configured key decrypts fails the delivery (logged, never sent unsigned).
 """
 
 import base64
 import hashlib
 import hmac
+import logging
 import time
 
 import requests
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from notifications.delivery import Result
+from notifications.encryption import SecretUnreadable
 from notifications.models import WebhookStatus
 from notifications.webhooks.urlguard import GuardedAdapter, PeerRefused, UrlRefused, validate_url
 
@@ -29,6 +33,7 @@ SIGNATURE_VERSION = "v1"
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 _session = None
+logger = logging.getLogger(__name__)
 
 
 def sign(secret: str, delivery_id: str, timestamp: str, body: str) -> str:
@@ -89,4 +94,9 @@ def send(delivery) -> Result:
     hook = delivery.webhook
     if hook is None or hook.deleted_timestamp is not None or (hook.status != WebhookStatus.ACTIVE and not delivery.is_test):
         return Result(succeeded=False, error="WebhookGone", skip=True)
-    return post(hook.url, delivery.body, str(delivery.id), hook.secret)
+    try:
+        secret = hook.secret_plaintext()
+    except (SecretUnreadable, ImproperlyConfigured) as exc:
+        logger.error("Webhook %s (workspace %s): delivery %s not sent: %s", hook.webhook_id, hook.workspace_id, delivery.id, exc)
+        return Result(succeeded=False, error="SecretUnreadable")
+    return post(hook.url, delivery.body, str(delivery.id), secret)

@@ -6,8 +6,8 @@ only admins may see. Reading them needs the admin role too; a read-only token ma
 never change them. A webhook of another workspace answers exactly like a missing one.
 
 Secrets are write-only: never returned, never put in the audit log (which records whether
-one is set). Audit records the URL's origin only, since some receivers put a credential in the
-path or query.
+one is set), and stored encrypted (``Webhook.set_secret``). Audit records the URL's origin
+only, since some receivers put a credential in the path or query.
 """
 
 import re
@@ -117,7 +117,7 @@ def _origin(url: str) -> str:
 def _summary(hook: Webhook) -> dict:
     return {
         "name": hook.name, "url_origin": _origin(hook.url), "events": list(hook.events), "status": hook.status,
-        "description": hook.description, "signed": bool(hook.secret),
+        "description": hook.description, "signed": hook.has_secret,
     }
 
 
@@ -130,17 +130,19 @@ def webhook_create(*, actor, workspace, name, url, events, description=None, sec
         "name": validate_name(name),
         "events": validate_events(events),
         "description": _text(description or "", "description", MAX_DESCRIPTION),
-        "secret": _text(secret or "", "secret", MAX_SECRET),
         "status": validate_status(status) if status else WebhookStatus.ACTIVE,
         "url": checked_url(url),
     }
+    plaintext = _text(secret or "", "secret", MAX_SECRET)
     stamp = now_ms()
+    hook = Webhook(
+        workspace=workspace, created_by=actor if getattr(actor, "pk", None) else None,
+        creation_timestamp=stamp, last_updated_timestamp=stamp, **fields,
+    )
+    hook.set_secret(plaintext)
     try:
         with transaction.atomic():
-            hook = Webhook.objects.create(
-                workspace=workspace, created_by=actor if getattr(actor, "pk", None) else None,
-                creation_timestamp=stamp, last_updated_timestamp=stamp, **fields,
-            )
+            hook.save(force_insert=True)
             _audit(actions.WEBHOOK_CREATED, actor, hook, {"after": _summary(hook)})
     except IntegrityError:
         raise already_exists(f"Webhook with name '{fields['name']}' already exists.") from None
@@ -159,7 +161,7 @@ def webhook_update(*, actor, webhook: Webhook, name=None, description=None, url=
     if events is not None:
         changes["events"] = validate_events(events)
     if secret is not None:
-        changes["secret"] = _text(secret, "secret", MAX_SECRET)
+        _text(secret, "secret", MAX_SECRET)
     if status is not None:
         changes["status"] = validate_status(status)
     before = _summary(webhook)
@@ -167,10 +169,13 @@ def webhook_update(*, actor, webhook: Webhook, name=None, description=None, url=
         with transaction.atomic():
             for field, value in changes.items():
                 setattr(webhook, field, value)
+            if secret is not None:
+                webhook.set_secret(secret)
             webhook.last_updated_timestamp = now_ms()
-            webhook.save(update_fields=[*changes, "last_updated_timestamp"])
+            secret_field = ["secret_encrypted"] if secret is not None else []
+            webhook.save(update_fields=[*changes, *secret_field, "last_updated_timestamp"])
             after = _summary(webhook)
-            diff = {k for k in after if after[k] != before[k]} | ({"signed"} if "secret" in changes else set())
+            diff = {k for k in after if after[k] != before[k]} | ({"signed"} if secret is not None else set())
             _audit(actions.WEBHOOK_UPDATED, actor, webhook, {"before": {k: before[k] for k in diff}, "after": {k: after[k] for k in diff}})
     except IntegrityError:
         raise already_exists(f"Webhook with name '{changes.get('name')}' already exists.") from None

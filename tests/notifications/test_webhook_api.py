@@ -44,7 +44,7 @@ def test_create_list_get_update_delete_round_trip_in_mlflow_shapes(admin_api, re
 
     updated = admin_api.patch(f"webhooks/{hook['webhook_id']}", {"status": "DISABLED", "secret": "another-secret"})
     assert updated.status_code == 200 and updated.json()["webhook"]["status"] == "DISABLED"
-    assert Webhook.objects.get(webhook_id=hook["webhook_id"]).secret == "another-secret"
+    assert Webhook.objects.get(webhook_id=hook["webhook_id"]).secret_plaintext() == "another-secret"
 
     assert admin_api.delete(f"webhooks/{hook['webhook_id']}").json() == {}
     assert admin_api.get(f"webhooks/{hook['webhook_id']}").status_code == 404
