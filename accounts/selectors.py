@@ -41,6 +41,12 @@ def service_accounts_of(workspace):
     return User.objects.filter(is_service_account=True, memberships__workspace=workspace).order_by("username")
 
 
+def service_accounts_with_live_tokens(workspace):
+    """The workspace's service accounts, each with ``live_tokens`` (not revoked): two queries in all."""
+    live = Prefetch("api_tokens", queryset=_tokens().filter(revoked_at__isnull=True), to_attr="live_tokens")
+    return service_accounts_of(workspace).prefetch_related(live)
+
+
 def service_account(workspace, username):
     return service_accounts_of(workspace).filter(username=username).first()
 
@@ -57,8 +63,12 @@ def grants_on(obj) -> list[dict]:
     return rows
 
 
+def _tokens():
+    return ApiToken.objects.select_related("workspace").order_by("-created_at", "-id")
+
+
 def tokens_of(user):
-    return ApiToken.objects.filter(user=user).select_related("workspace").order_by("-created_at", "-id")
+    return _tokens().filter(user=user)
 
 
 def effective_permissions(principal) -> list[dict]:
