@@ -113,3 +113,10 @@ def test_a_deleted_logged_model_is_restored_through_warden(api, shop, workspace,
     assert ok(api.get(f"/api/2.0/mlflow/logged-models/{model_id}"))["model"]["info"]["model_id"] == model_id
     assert AuditEvent.objects.get(action="logged_model.restored").target_id == model_id
     assert api.post(path).status_code == 404  # nothing deleted to restore
+
+
+@pytest.mark.parametrize("limit", ["²", "0", "10001", "-1", "ten", "1.5"])
+def test_a_bad_limit_on_the_deleted_listing_is_a_400(as_user, limit):
+    response = as_user(Role.ADMIN).get("deleted", {"limit": limit})
+    assert response.status_code == 400
+    assert "limit" in response.json()
