@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 from rest_framework.exceptions import ErrorDetail
 
-from accounts.authentication import Principal
+from accounts.pages.access import principal
 from accounts.routes import signed_in_page
 from audit import exports, governance, selectors
 from audit.access import NotAuditable, require_auditor, scope_of
@@ -27,10 +27,6 @@ from experiments.errors import MlflowError
 from experiments.search.page_tokens import paginate
 
 PAGE_SIZE = 50
-
-
-def _principal(request) -> Principal:
-    return Principal(user=request.user, token=None, auth_method="session")
 
 
 def _refuse(exc: NotAuditable):
@@ -54,7 +50,7 @@ def _query(request, serializer_class, params):
     if not serializer.is_valid():
         return None, None, None, None, _errors(serializer)
     try:
-        scope, workspace, events = selectors.audited_events(_principal(request), serializer.validated_data)
+        scope, workspace, events = selectors.audited_events(principal(request), serializer.validated_data)
     except NotAuditable as exc:
         _refuse(exc)
     return serializer.validated_data, scope, workspace, events, []
@@ -124,7 +120,7 @@ def diff_rows(changes: dict) -> list[dict]:
 @signed_in_page
 @require_GET
 def event_detail(request, event_id: int):
-    scope = scope_of(_principal(request))
+    scope = scope_of(principal(request))
     event = selectors.event_in_scope(scope, event_id)
     if event is None:
         raise Http404("Audit event not found.")
@@ -157,7 +153,7 @@ def export_jobs(request):
     else:
         errors = []
         try:
-            require_auditor(scope_of(_principal(request)))
+            require_auditor(scope_of(principal(request)))
         except NotAuditable as exc:
             _refuse(exc)
     jobs = AuditExport.objects.filter(requested_by=request.user).order_by("-created_at", "-id")[:50]
