@@ -122,8 +122,8 @@ def access_deleted_logged_model(ctx, model_id, need: Level) -> LoggedModel:
     model = with_granted_level(ctx, models, Experiment, "experiment_id").first()
     if model is None:
         raise not_found(missing)
-    carry_granted_level(model, model.experiment)
-    check_level(experiment_level(ctx, model.experiment), need, f"logged model {model_id}", missing)
+    carry_granted_level(model, placed(model.experiment, ctx))
+    check_level(experiment_level(ctx, model.experiment), need, f"logged model {model_id}", missing, model)
     return model
 
 

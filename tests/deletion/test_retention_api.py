@@ -120,3 +120,14 @@ def test_a_bad_limit_on_the_deleted_listing_is_a_400(as_user, limit):
     response = as_user(Role.ADMIN).get("deleted", {"limit": limit})
     assert response.status_code == 400
     assert "limit" in response.json()
+
+
+def test_a_refused_logged_model_restore_names_the_model_in_the_audit_log(api, workspace, make_user, client, make_token):
+    exp_id = ok(api.post("experiments/create", {"name": "models"}))["experiment_id"]
+    model_id = ok(api.post("/api/2.0/mlflow/logged-models", {"experiment_id": exp_id, "name": "m"}))["model"]["info"]["model_id"]
+    ok(api.delete(f"/api/2.0/mlflow/logged-models/{model_id}"))
+    reader = make_token(make_user("vic", workspace, Role.VIEWER))
+    path = f"/api/v1/workspaces/acme/logged-models/{model_id}/restore"
+    assert client.post(path, HTTP_AUTHORIZATION=f"Bearer {reader}").status_code == 403
+    event = AuditEvent.objects.get(action="access.denied")
+    assert (event.target_type, event.target_id, event.changes["need"]) == ("logged_model", model_id, "EDIT")
