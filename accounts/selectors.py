@@ -3,7 +3,7 @@ caller's effective permissions."""
 
 from django.db.models import Prefetch, Q
 
-from accounts.models import ApiToken, Membership, Team, User, Workspace
+from accounts.models import ApiToken, GroupMapping, Membership, Team, User, Workspace
 from accounts.permissions import grant_models, level_of_codename, level_on, with_granted_level, workspace_level
 from accounts.workspaces import WorkspaceContext
 
@@ -35,6 +35,15 @@ def teams_of(workspace):
 
 def team(workspace, team_id):
     return teams_of(workspace).filter(pk=team_id).first()
+
+
+def group_mappings_of(workspace):
+    """The workspace's IdP group rules, by group, with their teams."""
+    return GroupMapping.objects.filter(workspace=workspace).select_related("team").order_by("group", "id")
+
+
+def group_mapping(workspace, rule_id):
+    return group_mappings_of(workspace).filter(pk=rule_id).first()
 
 
 def service_accounts_of(workspace):
