@@ -24,7 +24,7 @@ def events_matching(scope: AuditScope, filters: dict, workspace=None):
         rows = rows.filter(time__lt=filters["until"])
     actor = filters.get("actor")
     if actor:
-        by_id = actor.isdigit() and len(actor) <= 18  # a user id fits a bigint
+        by_id = actor.isascii() and actor.isdigit() and len(actor) <= 18  # a user id (ASCII digits) fits a bigint
         rows = rows.filter(Q(actor_name=actor) | Q(actor_id=int(actor)) if by_id else Q(actor_name=actor))
     action = filters.get("action")
     if action:
