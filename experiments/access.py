@@ -37,7 +37,7 @@ def placed(experiment: Experiment, ctx) -> Experiment:
 def parse_experiment_id(experiment_id) -> int | None:
     """The primary key for a wire id; None for "0", the workspace's Default experiment."""
     text = str(experiment_id).strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise invalid(f"Invalid experiment ID: '{experiment_id}'. Experiment IDs are decimal integers.")
     number = int(text)
     if number > 2**63 - 1:
