@@ -131,3 +131,12 @@ def test_a_refused_logged_model_restore_names_the_model_in_the_audit_log(api, wo
     assert client.post(path, HTTP_AUTHORIZATION=f"Bearer {reader}").status_code == 403
     event = AuditEvent.objects.get(action="access.denied")
     assert (event.target_type, event.target_id, event.changes["need"]) == ("logged_model", model_id, "EDIT")
+
+
+def test_ids_with_a_nul_character_answer_404_like_any_missing_id(api, admin, make_token, client):
+    client.raise_request_exception = False
+    admin_auth = {"HTTP_AUTHORIZATION": f"Bearer {make_token(admin)}"}
+    error(api.get("/api/2.0/mlflow/logged-models/m-%00"), 404, "RESOURCE_DOES_NOT_EXIST")
+    assert client.post("/api/v1/workspaces/acme/logged-models/m-%00/restore", **admin_auth).status_code == 404
+    assert client.get("/api/2.0/mlflow/webhooks/w%00", **admin_auth).status_code == 404
+    assert client.get("/api/v1/workspaces/acme/webhooks/w%00/deliveries", **admin_auth).status_code == 404
