@@ -22,7 +22,7 @@ from audit import exports, governance, selectors
 from audit.access import NotAuditable, require_auditor, scope_of
 from audit.api.serializers import EventListInput, ExportInput
 from audit.api.views import EVENT_ORDER, export_response
-from audit.models import AuditExport, ExportStatus, Outcome
+from audit.models import ExportStatus, Outcome
 from experiments.errors import MlflowError
 from experiments.search.page_tokens import paginate
 
@@ -156,14 +156,14 @@ def export_jobs(request):
             require_auditor(scope_of(principal(request)))
         except NotAuditable as exc:
             _refuse(exc)
-    jobs = AuditExport.objects.filter(requested_by=request.user).order_by("-created_at", "-id")[:50]
+    jobs = selectors.export_jobs_of(request.user)[:50]
     return render(request, "audit/jobs.html", {"jobs": jobs, "errors": errors, "done": ExportStatus.DONE}, status=400 if errors else 200)
 
 
 @signed_in_page
 @require_GET
 def export_job_download(request, job_id: int):
-    job = AuditExport.objects.filter(pk=job_id, requested_by=request.user, status=ExportStatus.DONE).select_related("requested_by").first()
+    job = selectors.export_jobs_of(request.user).filter(pk=job_id, status=ExportStatus.DONE).first()
     response = exports.file_response(job) if job and exports.may_download(job) else None
     if response is None:
         raise Http404("Export not found.")
