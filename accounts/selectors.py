@@ -3,7 +3,7 @@ caller's effective permissions."""
 
 from django.db.models import Prefetch, Q
 
-from accounts.models import ApiToken, Membership, Team, User, Workspace
+from accounts.models import ApiToken, GroupMapping, Membership, Team, User, Workspace
 from accounts.permissions import grant_models, level_of_codename, level_on, with_granted_level, workspace_level
 from accounts.workspaces import WorkspaceContext
 
@@ -37,8 +37,23 @@ def team(workspace, team_id):
     return teams_of(workspace).filter(pk=team_id).first()
 
 
+def group_mappings_of(workspace):
+    """The workspace's IdP group rules, by group, with their teams."""
+    return GroupMapping.objects.filter(workspace=workspace).select_related("team").order_by("group", "id")
+
+
+def group_mapping(workspace, rule_id):
+    return group_mappings_of(workspace).filter(pk=rule_id).first()
+
+
 def service_accounts_of(workspace):
     return User.objects.filter(is_service_account=True, memberships__workspace=workspace).order_by("username")
+
+
+def service_accounts_with_live_tokens(workspace):
+    """The workspace's service accounts, each with ``live_tokens`` (not revoked): two queries in all."""
+    live = Prefetch("api_tokens", queryset=_tokens().filter(revoked_at__isnull=True), to_attr="live_tokens")
+    return service_accounts_of(workspace).prefetch_related(live)
 
 
 def service_account(workspace, username):
@@ -57,8 +72,12 @@ def grants_on(obj) -> list[dict]:
     return rows
 
 
+def _tokens():
+    return ApiToken.objects.select_related("workspace").order_by("-created_at", "-id")
+
+
 def tokens_of(user):
-    return ApiToken.objects.filter(user=user).select_related("workspace").order_by("-created_at", "-id")
+    return _tokens().filter(user=user)
 
 
 def effective_permissions(principal) -> list[dict]:

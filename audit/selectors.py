@@ -7,7 +7,7 @@ the scope is part of its WHERE clause, never a post-filter.
 from django.db.models import Q
 
 from audit.access import AuditScope, audited_workspace, require_auditor, scope_of
-from audit.models import AuditEvent
+from audit.models import AuditEvent, AuditExport
 
 FILTER_NAMES = ("since", "until", "actor", "action", "target_type", "target_id", "outcome", "workspace")
 
@@ -24,7 +24,7 @@ def events_matching(scope: AuditScope, filters: dict, workspace=None):
         rows = rows.filter(time__lt=filters["until"])
     actor = filters.get("actor")
     if actor:
-        by_id = actor.isdigit() and len(actor) <= 18  # a user id fits a bigint
+        by_id = actor.isascii() and actor.isdigit() and len(actor) <= 18  # a user id (ASCII digits) fits a bigint
         rows = rows.filter(Q(actor_name=actor) | Q(actor_id=int(actor)) if by_id else Q(actor_name=actor))
     action = filters.get("action")
     if action:
@@ -85,3 +85,8 @@ def audited_slugs(principal) -> list[str] | None:
     if scope.empty:
         return []
     return list(Workspace.objects.filter(pk__in=scope.workspace_ids).order_by("slug").values_list("slug", flat=True))
+
+
+def export_jobs_of(user):
+    """The export jobs ``user`` asked for, newest first (nobody sees another's jobs)."""
+    return AuditExport.objects.filter(requested_by=user).select_related("requested_by").order_by("-created_at", "-id")

@@ -16,21 +16,17 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 from rest_framework.exceptions import ErrorDetail
 
-from accounts.authentication import Principal
+from accounts.pages.access import principal
 from accounts.routes import signed_in_page
 from audit import exports, governance, selectors
 from audit.access import NotAuditable, require_auditor, scope_of
 from audit.api.serializers import EventListInput, ExportInput
 from audit.api.views import EVENT_ORDER, export_response
-from audit.models import AuditExport, ExportStatus, Outcome
+from audit.models import ExportStatus, Outcome
 from experiments.errors import MlflowError
 from experiments.search.page_tokens import paginate
 
 PAGE_SIZE = 50
-
-
-def _principal(request) -> Principal:
-    return Principal(user=request.user, token=None, auth_method="session")
 
 
 def _refuse(exc: NotAuditable):
@@ -54,7 +50,7 @@ def _query(request, serializer_class, params):
     if not serializer.is_valid():
         return None, None, None, None, _errors(serializer)
     try:
-        scope, workspace, events = selectors.audited_events(_principal(request), serializer.validated_data)
+        scope, workspace, events = selectors.audited_events(principal(request), serializer.validated_data)
     except NotAuditable as exc:
         _refuse(exc)
     return serializer.validated_data, scope, workspace, events, []
@@ -124,7 +120,7 @@ def diff_rows(changes: dict) -> list[dict]:
 @signed_in_page
 @require_GET
 def event_detail(request, event_id: int):
-    scope = scope_of(_principal(request))
+    scope = scope_of(principal(request))
     event = selectors.event_in_scope(scope, event_id)
     if event is None:
         raise Http404("Audit event not found.")
@@ -157,17 +153,17 @@ def export_jobs(request):
     else:
         errors = []
         try:
-            require_auditor(scope_of(_principal(request)))
+            require_auditor(scope_of(principal(request)))
         except NotAuditable as exc:
             _refuse(exc)
-    jobs = AuditExport.objects.filter(requested_by=request.user).order_by("-created_at", "-id")[:50]
+    jobs = selectors.export_jobs_of(request.user)[:50]
     return render(request, "audit/jobs.html", {"jobs": jobs, "errors": errors, "done": ExportStatus.DONE}, status=400 if errors else 200)
 
 
 @signed_in_page
 @require_GET
 def export_job_download(request, job_id: int):
-    job = AuditExport.objects.filter(pk=job_id, requested_by=request.user, status=ExportStatus.DONE).select_related("requested_by").first()
+    job = selectors.export_jobs_of(request.user).filter(pk=job_id, status=ExportStatus.DONE).first()
     response = exports.file_response(job) if job and exports.may_download(job) else None
     if response is None:
         raise Http404("Export not found.")

@@ -34,10 +34,15 @@ def placed(experiment: Experiment, ctx) -> Experiment:
     return experiment
 
 
+def names_nothing(key) -> bool:
+    """A key PostgreSQL cannot even compare (text with a NUL character): no row has it."""
+    return not isinstance(key, str) or "\x00" in key
+
+
 def parse_experiment_id(experiment_id) -> int | None:
     """The primary key for a wire id; None for "0", the workspace's Default experiment."""
     text = str(experiment_id).strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise invalid(f"Invalid experiment ID: '{experiment_id}'. Experiment IDs are decimal integers.")
     number = int(text)
     if number > 2**63 - 1:
@@ -99,6 +104,8 @@ def access_run(ctx, run_id, need: Level) -> Run:
 
 
 def access_logged_model(ctx, model_id, need: Level) -> LoggedModel:
+    if names_nothing(model_id):
+        raise not_found(f"Logged model with ID '{model_id}' not found.")
     models = LoggedModel.objects.select_related("experiment", "source_run").filter(
         model_id=model_id, experiment__workspace=ctx.workspace, lifecycle_stage=LifecycleStage.ACTIVE
     )
@@ -116,14 +123,16 @@ def access_logged_model(ctx, model_id, need: Level) -> LoggedModel:
 def access_deleted_logged_model(ctx, model_id, need: Level) -> LoggedModel:
     """A deleted logged model (Warden's restore); same answers as ``access_logged_model``."""
     missing = f"Deleted logged model with ID '{model_id}' not found."
+    if names_nothing(model_id):
+        raise not_found(missing)
     models = LoggedModel.objects.select_related("experiment").filter(
         model_id=model_id, experiment__workspace=ctx.workspace, lifecycle_stage=LifecycleStage.DELETED
     )
     model = with_granted_level(ctx, models, Experiment, "experiment_id").first()
     if model is None:
         raise not_found(missing)
-    carry_granted_level(model, model.experiment)
-    check_level(experiment_level(ctx, model.experiment), need, f"logged model {model_id}", missing)
+    carry_granted_level(model, placed(model.experiment, ctx))
+    check_level(experiment_level(ctx, model.experiment), need, f"logged model {model_id}", missing, model)
     return model
 
 

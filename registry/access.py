@@ -115,7 +115,8 @@ def access_deleted_model(ctx, model_id, need: Level) -> RegisteredModel:
     model = with_granted_level(ctx, models, RegisteredModel).first()
     if model is None:
         raise not_found(missing)
-    check_level(model_level(ctx, model), need, f"registered model '{model.name}'", missing)
+    model.workspace = ctx.workspace  # fetched within it; naming the model in the audit log needs no query
+    check_level(model_level(ctx, model), need, f"registered model '{model.name}'", missing, model)
     return model
 
 

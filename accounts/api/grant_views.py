@@ -37,7 +37,7 @@ class GrantsMixin:
             if membership is None:
                 raise NotFound(f"'{principal_key}' is not a member of this workspace.")
             return {"user": membership.user}
-        team = selectors.team(self.ctx.workspace, principal_key) if str(principal_key).isdigit() else None
+        team = selectors.team(self.ctx.workspace, principal_key) if str(principal_key).isascii() and str(principal_key).isdigit() else None
         if team is None:
             raise NotFound(f"Team {principal_key} not found.")
         return {"team": team}

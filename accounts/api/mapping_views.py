@@ -36,9 +36,6 @@ class GroupMappingMixin:
     read_role = Role.ADMIN
     write_role = Role.ADMIN
 
-    def rules(self):
-        return GroupMapping.objects.filter(workspace=self.ctx.workspace).select_related("team").order_by("group", "id")
-
     def fields_from(self, request, partial_of=None):
         data = self.valid(GroupMappingInput, request.data, partial=partial_of is not None)
         fields = {"group": partial_of.group, "role": partial_of.role, "team": partial_of.team} if partial_of else {}
@@ -58,7 +55,7 @@ class GroupMappingMixin:
 class GroupMappingListView(GroupMappingMixin, WorkspaceView):
     @extend_schema(responses=GroupMappingSerializer(many=True))
     def get(self, request, slug):
-        return Response(GroupMappingSerializer(self.rules(), many=True).data)
+        return Response(GroupMappingSerializer(selectors.group_mappings_of(self.ctx.workspace), many=True).data)
 
     @extend_schema(request=GroupMappingInput, responses={201: GroupMappingSerializer})
     def post(self, request, slug):
@@ -69,7 +66,7 @@ class GroupMappingListView(GroupMappingMixin, WorkspaceView):
 
 class GroupMappingDetailView(GroupMappingMixin, WorkspaceView):
     def rule(self, rule_id):
-        rule = self.rules().filter(pk=rule_id).first()
+        rule = selectors.group_mapping(self.ctx.workspace, rule_id)
         if rule is None:
             raise NotFound(f"Rule {rule_id} not found.")
         return rule

@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors
-from accounts.models import GroupMapping
 from accounts.pages.access import workspace_as
 from accounts.pages.forms import GroupMappingForm
 from accounts.pages.responses import done
@@ -18,12 +17,8 @@ from accounts.services import ServiceError
 from accounts.sso import config, mappings
 
 
-def _rules(workspace):
-    return GroupMapping.objects.filter(workspace=workspace).select_related("team").order_by("group", "id")
-
-
 def _rule(ctx, rule_id):
-    rule = _rules(ctx.workspace).filter(pk=rule_id).first()
+    rule = selectors.group_mapping(ctx.workspace, rule_id)
     if rule is None:
         raise Http404("No such rule.")
     return rule
@@ -50,7 +45,7 @@ def _save(request, ctx, rule=None):
 
 def _page(request, ctx, form=None, status=200):
     teams = list(selectors.teams_of(ctx.workspace))
-    rules = [{"rule": r, "form": GroupMappingForm(initial={"group": r.group, "role": r.role, "team": r.team_id}, teams=teams)} for r in _rules(ctx.workspace)]
+    rules = [{"rule": r, "form": GroupMappingForm(initial={"group": r.group, "role": r.role, "team": r.team_id}, teams=teams)} for r in selectors.group_mappings_of(ctx.workspace)]
     context = {
         "workspace": ctx.workspace,
         "rules": rules,

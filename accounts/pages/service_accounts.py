@@ -14,10 +14,7 @@ from accounts.services import ServiceError
 
 
 def _page(request, ctx, account_form=None, token_form=None, created=None, status=200):
-    accounts = [
-        {"user": user, "tokens": [t for t in selectors.tokens_of(user) if t.revoked_at is None]}
-        for user in selectors.service_accounts_of(ctx.workspace)
-    ]
+    accounts = [{"user": user, "tokens": user.live_tokens} for user in selectors.service_accounts_with_live_tokens(ctx.workspace)]
     context = {
         "workspace": ctx.workspace,
         "accounts": accounts,

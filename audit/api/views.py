@@ -125,7 +125,7 @@ class ExportJobListView(AuditView):
     @extend_schema(responses=s.ExportJobSerializer(many=True))
     def get(self, request):
         """The caller's export jobs, newest first."""
-        jobs = AuditExport.objects.filter(requested_by=request.user).select_related("requested_by").order_by("-created_at", "-id")[:100]
+        jobs = selectors.export_jobs_of(request.user)[:100]
         return Response(s.ExportJobSerializer(jobs, many=True).data)
 
     @extend_schema(request=s.ExportInput, responses={202: s.ExportJobSerializer})
@@ -141,7 +141,7 @@ class ExportJobListView(AuditView):
 
 class ExportJobMixin:
     def job(self, request, job_id) -> AuditExport:
-        job = AuditExport.objects.select_related("requested_by").filter(pk=job_id, requested_by=request.user).first()
+        job = selectors.export_jobs_of(request.user).filter(pk=job_id).first()
         if job is None or not exports.may_download(job):  # a revoked grant takes its exports along
             raise NotFound(f"Export {job_id} not found.")
         return job

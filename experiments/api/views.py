@@ -22,6 +22,10 @@ class RetentionInput(serializers.Serializer):
     retention_days = serializers.IntegerField(min_value=1, max_value=retention.MAX_RETENTION_DAYS, allow_null=True)
 
 
+class DeletedListInput(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=10_000, default=1000)
+
+
 class ProtectionInput(serializers.Serializer):
     protected = serializers.BooleanField()
 
@@ -51,17 +55,14 @@ class DeletedObjectsView(WorkspaceView):
     """GET (admins): deleted objects still restorable, with when the purge may take them."""
 
     read_role = Role.ADMIN
-    MAX_LIMIT = 10_000
 
     def get(self, request, slug):
         kinds = request.query_params.getlist("kind") or list(selectors.DELETED_KINDS)
         unknown = sorted(set(kinds) - set(selectors.DELETED_KINDS))
         if unknown:
             raise ValidationError({"kind": [f"Unknown kind {unknown[0]!r}; use one of {list(selectors.DELETED_KINDS)}."]})
-        limit = request.query_params.get("limit", "1000")
-        if not limit.isdigit() or not 1 <= int(limit) <= self.MAX_LIMIT:
-            raise ValidationError({"limit": [f"A whole number from 1 to {self.MAX_LIMIT}."]})
-        items = selectors.deleted_objects(self.ctx.workspace, kinds=kinds, limit=int(limit))
+        limit = self.valid(DeletedListInput, request.query_params)["limit"]
+        items = selectors.deleted_objects(self.ctx.workspace, kinds=kinds, limit=limit)
         return Response({"retention_days": retention.retention_days(self.ctx.workspace), "deleted": items})
 
 

@@ -92,6 +92,6 @@ def experiment_condition(comparison) -> Q:
 
 
 def _wire_number(text: str) -> int:
-    if not text.strip().isdigit():
+    if not (text.strip().isascii() and text.strip().isdigit()):
         raise invalid(f"Invalid filter: experiment_id must be a quoted decimal integer, found '{text}'.")
     return int(text.strip())

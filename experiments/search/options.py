@@ -14,7 +14,7 @@ VIEW_TYPES = {"ACTIVE_ONLY": 1, "DELETED_ONLY": 2, "ALL": 3}
 def check_max_results(value, *, default: int, limit: int = MAX_RESULTS_LIMIT) -> int:
     if value is None:
         return default
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise invalid(f"Invalid value for parameter 'max_results' supplied: {value!r}. It must be a positive integer.")

@@ -21,6 +21,7 @@ from accounts.models import Role
 from audit import actions
 from audit.services import record
 from audit.targets import target_of
+from experiments.access import names_nothing
 from experiments.errors import already_exists, denied, invalid, not_found
 from notifications import events as catalogue
 from notifications.models import Channel, Delivery, Webhook, WebhookStatus
@@ -48,7 +49,7 @@ def require_admin(ctx, *, write: bool):
 def access_webhook(ctx, webhook_id, *, write: bool) -> Webhook:
     require_admin(ctx, write=write)
     hook = None
-    if isinstance(webhook_id, str) and len(webhook_id) <= 36:
+    if not names_nothing(webhook_id) and len(webhook_id) <= 36:
         hook = Webhook.objects.filter(workspace=ctx.workspace, webhook_id=webhook_id, deleted_timestamp__isnull=True).first()
     if hook is None:
         raise not_found(f"Webhook with ID {webhook_id} not found.")

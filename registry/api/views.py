@@ -11,7 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.authentication import Principal
+from accounts.api.permissions import principal_of
 from accounts.permissions import Level
 from accounts.workspaces import WORKSPACE_HEADER, WorkspaceNotFound, resolve_workspace
 from audit.denials import record_drf_denial, record_mlflow_denial
@@ -46,11 +46,8 @@ class RegistryView(APIView):
         return super().handle_exception(exc)
 
     def context(self, request):
-        principal = getattr(request._request, "warden_principal", None)
-        if principal is None:
-            principal = Principal(user=request.user, token=None, auth_method="session")
         try:
-            request.warden = resolve_workspace(principal, request.META.get(WORKSPACE_HEADER) or None)
+            request.warden = resolve_workspace(principal_of(request), request.META.get(WORKSPACE_HEADER) or None)
             return request.warden
         except WorkspaceNotFound as exc:
             raise not_found(f"Workspace '{exc}' not found." if str(exc) else "No workspace available to this account.")

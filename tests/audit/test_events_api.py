@@ -38,6 +38,11 @@ def test_filters(rest, auditor, log, params, count):
     assert len(ids(rest(auditor).get("audit/events", **params))) == count
 
 
+@pytest.mark.parametrize("actor", ["²", "١٢"])
+def test_an_actor_of_non_ascii_digits_is_a_name_not_an_id(rest, auditor, log, actor):
+    assert ids(rest(auditor).get("audit/events", actor=actor)) == []
+
+
 def test_actor_by_id_and_time_range(rest, auditor, log, member):
     assert len(ids(rest(auditor).get("audit/events", actor=str(member.pk)))) == 7
     first = AuditEvent.objects.filter(workspace__slug="acme").order_by("id")[2]

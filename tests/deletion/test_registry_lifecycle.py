@@ -85,3 +85,13 @@ def test_a_deleted_version_is_restored_without_its_aliases(api, iris):
     assert AuditEvent.objects.filter(action="model_version.restored", target_name="iris v2").count() == 1
     error(api.post(path), 404, "RESOURCE_DOES_NOT_EXIST")  # not deleted (any more)
     error(api.post("/api/v1/registry/models/iris/versions/9/restore"), 404, "RESOURCE_DOES_NOT_EXIST")
+
+
+def test_a_refused_restore_names_the_deleted_model_in_the_audit_log(api, iris, wire, make_user, workspace):
+    ok(api.delete("registered-models/delete", {"name": "iris"}))
+    viewer = wire(make_user("vic", workspace, Role.VIEWER))
+    error(viewer.post(RESTORE.format(iris.pk)), 403, "PERMISSION_DENIED")
+    event = AuditEvent.objects.get(action="access.denied")
+    assert (event.target_type, event.target_id, event.target_name, event.changes["need"]) == (
+        "registered_model", str(iris.pk), "iris", "MANAGE"
+    )

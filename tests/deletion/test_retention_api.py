@@ -113,3 +113,30 @@ def test_a_deleted_logged_model_is_restored_through_warden(api, shop, workspace,
     assert ok(api.get(f"/api/2.0/mlflow/logged-models/{model_id}"))["model"]["info"]["model_id"] == model_id
     assert AuditEvent.objects.get(action="logged_model.restored").target_id == model_id
     assert api.post(path).status_code == 404  # nothing deleted to restore
+
+
+@pytest.mark.parametrize("limit", ["²", "0", "10001", "-1", "ten", "1.5"])
+def test_a_bad_limit_on_the_deleted_listing_is_a_400(as_user, limit):
+    response = as_user(Role.ADMIN).get("deleted", {"limit": limit})
+    assert response.status_code == 400
+    assert "limit" in response.json()
+
+
+def test_a_refused_logged_model_restore_names_the_model_in_the_audit_log(api, workspace, make_user, client, make_token):
+    exp_id = ok(api.post("experiments/create", {"name": "models"}))["experiment_id"]
+    model_id = ok(api.post("/api/2.0/mlflow/logged-models", {"experiment_id": exp_id, "name": "m"}))["model"]["info"]["model_id"]
+    ok(api.delete(f"/api/2.0/mlflow/logged-models/{model_id}"))
+    reader = make_token(make_user("vic", workspace, Role.VIEWER))
+    path = f"/api/v1/workspaces/acme/logged-models/{model_id}/restore"
+    assert client.post(path, HTTP_AUTHORIZATION=f"Bearer {reader}").status_code == 403
+    event = AuditEvent.objects.get(action="access.denied")
+    assert (event.target_type, event.target_id, event.changes["need"]) == ("logged_model", model_id, "EDIT")
+
+
+def test_ids_with_a_nul_character_answer_404_like_any_missing_id(api, admin, make_token, client):
+    client.raise_request_exception = False
+    admin_auth = {"HTTP_AUTHORIZATION": f"Bearer {make_token(admin)}"}
+    error(api.get("/api/2.0/mlflow/logged-models/m-%00"), 404, "RESOURCE_DOES_NOT_EXIST")
+    assert client.post("/api/v1/workspaces/acme/logged-models/m-%00/restore", **admin_auth).status_code == 404
+    assert client.get("/api/2.0/mlflow/webhooks/w%00", **admin_auth).status_code == 404
+    assert client.get("/api/v1/workspaces/acme/webhooks/w%00/deliveries", **admin_auth).status_code == 404

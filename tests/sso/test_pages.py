@@ -161,3 +161,29 @@ def test_page_actions_name_the_signed_in_user_in_the_audit_log(signed_in, make_u
     signed_in(admin).post("/workspaces/acme/group-mappings", {"group": "ds", "role": "member"})
     event = AuditEvent.objects.get(action="group_mapping.created")
     assert (event.actor_name, event.auth_method, event.actor_kind) == ("ada", "session", "user")
+
+
+def test_service_accounts_page_costs_the_same_queries_for_more_accounts(signed_in, make_user, workspace):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin = make_user("ada", workspace, Role.ADMIN)
+    client = signed_in(admin)
+
+    def add_account(username):
+        account = services.service_account_create(actor=admin, workspace=workspace, username=username, role=Role.MEMBER)
+        services.token_create(actor=admin, user=account, name=f"{username}-t", workspace=workspace, read_only=True, expires_at=None)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get("/workspaces/acme/service-accounts")
+        assert page.status_code == 200
+        return len(captured), page.content.decode()
+
+    add_account("bot-one")
+    one, _ = queries()
+    add_account("bot-two")
+    add_account("bot-three")
+    three, page = queries()
+    assert three == one  # the tokens of every account come in one query, not one per account
+    assert all(f'data-token="{name}-t"' in page for name in ("bot-one", "bot-two", "bot-three"))

@@ -168,3 +168,21 @@ def test_invisible_run_answers_byte_for_byte_like_a_missing_one(wire, make_user,
     missing = other.get("runs/get", {"run_id": "f" * 32})
     assert hidden.status_code == missing.status_code == 404
     assert hidden.content.replace(run_id.encode(), b"X") == missing.content.replace(b"f" * 32, b"X")
+
+
+@pytest.mark.parametrize("odd", ["²", "³"])
+def test_ids_and_numbers_in_non_ascii_digits_are_invalid_parameters(api, odd):
+    api.client.raise_request_exception = False
+    assert_error(api.get("experiments/get", {"experiment_id": odd}), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(api.post("experiments/search", {"max_results": odd}), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(api.post("experiments/search", {"filter": f"experiment_id = '{odd}'"}), 400, "INVALID_PARAMETER_VALUE")
+    response = api.client.get(f"/api/v1/workspaces/acme/experiments/{odd}/protection", **api.headers)
+    assert response.status_code == 400
+
+
+
+def test_a_team_key_in_non_ascii_digits_is_a_missing_team(api, admin, make_token):
+    experiment_id = create_experiment(api, "granted")
+    api.client.raise_request_exception = False
+    path = f"/api/v1/workspaces/acme/experiments/{experiment_id}/grants/teams/²"
+    assert api.client.delete(path, HTTP_AUTHORIZATION=f"Bearer {make_token(admin)}").status_code == 404
